@@ -1,0 +1,397 @@
+//! Wire types shared by the server, the REST API and the browser (camelCase JSON).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Who produced a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    User,
+    Bot,
+    Agent,
+    System,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::User => "user",
+            Source::Bot => "bot",
+            Source::Agent => "agent",
+            Source::System => "system",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "user" => Source::User,
+            "bot" => Source::Bot,
+            "agent" => Source::Agent,
+            "system" => Source::System,
+            _ => return None,
+        })
+    }
+
+    /// Messages from the user travel in; everything else travels out (system lines stay inside).
+    pub fn direction(self) -> Direction {
+        match self {
+            Source::User => Direction::In,
+            _ => Direction::Out,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    In,
+    Out,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+        }
+    }
+}
+
+/// A button of a button template: a postback (sends `payload` back) or a link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Button {
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuickReply {
+    pub title: String,
+    pub payload: String,
+}
+
+/// The content of one message, whoever sent it. This is what channels carry and what the
+/// Converse API answers with; it is stored as the message's `payload`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
+pub enum Content {
+    Text {
+        text: String,
+    },
+    /// A text with buttons (Messenger's "button template").
+    Buttons {
+        text: String,
+        buttons: Vec<Button>,
+    },
+    /// A text with quick-reply chips.
+    QuickReplies {
+        text: String,
+        quick_replies: Vec<QuickReply>,
+    },
+    /// The user picked a quick reply.
+    QuickReply {
+        text: String,
+        payload: String,
+    },
+    /// The user clicked a postback button.
+    Postback {
+        payload: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+    },
+    Image {
+        url: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+    },
+    File {
+        url: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+    },
+    Audio {
+        url: String,
+    },
+    Video {
+        url: String,
+    },
+    /// A line written by hitl itself into the conversation ("Paused by api: …").
+    System {
+        text: String,
+    },
+}
+
+impl Content {
+    /// The message kind as stored in the `type` column and shown on the wire.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Content::Text { .. } => "text",
+            Content::Buttons { .. } => "buttons",
+            Content::QuickReplies { .. } => "quick_replies",
+            Content::QuickReply { .. } => "quick_reply",
+            Content::Postback { .. } => "postback",
+            Content::Image { .. } => "image",
+            Content::File { .. } => "file",
+            Content::Audio { .. } => "audio",
+            Content::Video { .. } => "video",
+            Content::System { .. } => "system",
+        }
+    }
+
+    /// A plain-text rendering: what search matches and what a list preview shows.
+    pub fn preview(&self) -> String {
+        match self {
+            Content::Text { text }
+            | Content::Buttons { text, .. }
+            | Content::QuickReplies { text, .. }
+            | Content::QuickReply { text, .. }
+            | Content::System { text } => text.clone(),
+            Content::Postback { payload, title } => {
+                title.clone().unwrap_or_else(|| payload.clone())
+            }
+            Content::Image { title, .. } => title.clone().unwrap_or_else(|| "[image]".into()),
+            Content::File { title, .. } => title.clone().unwrap_or_else(|| "[file]".into()),
+            Content::Audio { .. } => "[audio]".into(),
+            Content::Video { .. } => "[video]".into(),
+        }
+    }
+
+    /// The payload a rule can match on (postbacks and quick replies carry one).
+    pub fn user_payload(&self) -> Option<&str> {
+        match self {
+            Content::Postback { payload, .. } | Content::QuickReply { payload, .. } => {
+                Some(payload)
+            }
+            _ => None,
+        }
+    }
+
+    /// The text the user typed, for text-matching rules.
+    pub fn user_text(&self) -> Option<&str> {
+        match self {
+            Content::Text { text } | Content::QuickReply { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    /// Kinds a user may send through a channel (the rest are bot output or system lines).
+    pub fn is_user_kind(&self) -> bool {
+        matches!(
+            self,
+            Content::Text { .. }
+                | Content::QuickReply { .. }
+                | Content::Postback { .. }
+                | Content::Image { .. }
+                | Content::File { .. }
+                | Content::Audio { .. }
+                | Content::Video { .. }
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub id: i64,
+    pub session_id: i64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub source: Source,
+    pub direction: Direction,
+    pub text: String,
+    pub payload: serde_json::Value,
+    /// Who wrote it, when it is not the user or the bot ("api", an agent's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    pub ts: DateTime<Utc>,
+}
+
+impl Message {
+    /// The typed content, when the stored payload is one hitl knows how to show.
+    pub fn content(&self) -> Option<Content> {
+        serde_json::from_value(self.payload.clone()).ok()
+    }
+}
+
+/// A user's name and picture as the channel last told us.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    #[serde(default)]
+    pub full_name: Option<String>,
+    #[serde(default)]
+    pub avatar_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionOverview {
+    pub id: i64,
+    pub bot_id: String,
+    pub channel: String,
+    pub user_id: String,
+    pub thread_id: Option<String>,
+    pub full_name: Option<String>,
+    pub avatar_url: Option<String>,
+    pub is_paused: bool,
+    pub paused_by: Option<String>,
+    pub paused_reason: Option<String>,
+    pub paused_at: Option<DateTime<Utc>>,
+    pub last_event_on: DateTime<Utc>,
+    pub last_heard_on: Option<DateTime<Utc>>,
+    pub last_message: Option<Message>,
+    pub unread_count: i64,
+}
+
+impl SessionOverview {
+    /// The name to show: the profile's name, else the channel's user id.
+    pub fn display_name(&self) -> &str {
+        self.full_name
+            .as_deref()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or(&self.user_id)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Info,
+    Success,
+    Warning,
+    Error,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Info => "info",
+            Level::Success => "success",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "info" => Level::Info,
+            "success" => Level::Success,
+            "warning" => Level::Warning,
+            "error" => Level::Error,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    pub id: i64,
+    pub bot_id: String,
+    pub message: String,
+    pub level: Level,
+    pub url: Option<String>,
+    pub session_id: Option<i64>,
+    pub read: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What happened; the only thing pushed to browsers. Serialized flat next to `seq`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum EventKind {
+    #[serde(rename = "message.created")]
+    MessageCreated { message: Message },
+    #[serde(rename = "session.created")]
+    SessionCreated { session: SessionOverview },
+    #[serde(rename = "session.updated")]
+    SessionUpdated { session: SessionOverview },
+    #[serde(rename = "notification.created")]
+    NotificationCreated { notification: Notification },
+    /// The client missed events it cannot get back: it must fetch its state again.
+    #[serde(rename = "resync")]
+    Resync,
+}
+
+impl EventKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::MessageCreated { .. } => "message.created",
+            EventKind::SessionCreated { .. } => "session.created",
+            EventKind::SessionUpdated { .. } => "session.updated",
+            EventKind::NotificationCreated { .. } => "notification.created",
+            EventKind::Resync => "resync",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub seq: i64,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// One page of the session list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionPage {
+    pub sessions: Vec<SessionOverview>,
+    pub next_cursor: Option<String>,
+}
+
+/// What the session list is asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionQuery {
+    #[serde(default)]
+    pub paused_only: bool,
+    #[serde(default)]
+    pub search_text: Option<String>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_round_trips_with_type_tag_and_camel_case_fields() {
+        let c = Content::QuickReplies {
+            text: "Pick".into(),
+            quick_replies: vec![QuickReply {
+                title: "Yes".into(),
+                payload: "YES".into(),
+            }],
+        };
+        let v = serde_json::to_value(&c).unwrap();
+        assert_eq!(v["type"], "quick_replies");
+        assert_eq!(v["quickReplies"][0]["payload"], "YES");
+        assert_eq!(serde_json::from_value::<Content>(v).unwrap(), c);
+    }
+
+    #[test]
+    fn event_serializes_flat_with_seq_and_dotted_type() {
+        let e = Event {
+            seq: 7,
+            kind: EventKind::Resync,
+        };
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"seq":7,"type":"resync"}"#
+        );
+    }
+}

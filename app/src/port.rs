@@ -1,0 +1,33 @@
+//! The port through which server functions reach the engine. The server crate implements it and
+//! provides it as Leptos context, so this crate never depends on the database.
+
+use std::sync::Arc;
+
+use crate::error::AppError;
+use crate::model::{Message, SessionOverview, SessionPage, SessionQuery};
+
+#[async_trait::async_trait]
+pub trait ConsolePort: Send + Sync + 'static {
+    /// Ids of the bots this server knows, in a stable order.
+    async fn bot_ids(&self) -> Result<Vec<String>, AppError>;
+    async fn sessions(&self, bot_id: &str, query: SessionQuery) -> Result<SessionPage, AppError>;
+    async fn session(&self, bot_id: &str, session_id: i64) -> Result<SessionOverview, AppError>;
+    /// A page of a session's messages, oldest first; the newest page when `before` is `None`.
+    async fn messages(
+        &self,
+        bot_id: &str,
+        session_id: i64,
+        before: Option<i64>,
+    ) -> Result<Vec<Message>, AppError>;
+}
+
+/// What server functions find in their context.
+pub type Port = Arc<dyn ConsolePort>;
+
+/// The port from the current request's context.
+pub fn port() -> Result<Port, AppError> {
+    leptos::prelude::use_context::<Port>().ok_or_else(|| {
+        leptos::logging::error!("the console port was not provided as context");
+        AppError::Internal
+    })
+}

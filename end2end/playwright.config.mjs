@@ -1,0 +1,37 @@
+// Playwright drives Debian's Chromium against the real release binary on a fresh database.
+import { defineConfig } from '@playwright/test';
+import os from 'node:os';
+import path from 'node:path';
+
+const port = process.env.HITL_E2E_PORT || '3107';
+const database = path.join(os.tmpdir(), `hitl-e2e-${process.pid}-${Date.now()}.db`);
+export const token = 'e2e-token';
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    browserName: 'chromium',
+    headless: true,
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+             '--disable-background-networking', '--disable-component-update', '--disable-sync',
+             '--disable-dev-shm-usage'],
+    },
+  },
+  webServer: {
+    command: `./target/release/hitl --addr 127.0.0.1:${port} --database-url sqlite://${database} --api-token ${token} --bots-dir bots`,
+    cwd: '..',
+    url: `http://127.0.0.1:${port}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+  },
+});

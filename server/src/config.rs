@@ -1,0 +1,45 @@
+//! Command-line flags, each also read from an environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::store::sqlite::Durability;
+
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "hitl",
+    version,
+    about = "hitl: a human-in-the-loop server for chatbots"
+)]
+pub struct Config {
+    /// Address and port to listen on.
+    #[arg(long, env = "HITL_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// SQLite database URL; the file is created if missing.
+    #[arg(long, env = "HITL_DATABASE_URL", default_value = "sqlite://hitl.db")]
+    pub database_url: String,
+
+    /// A bearer token with full API rights, for scripts and bots. Without it, a token is
+    /// generated on first start, stored hashed and printed once.
+    #[arg(long, env = "HITL_API_TOKEN", hide_env_values = true)]
+    pub api_token: Option<String>,
+
+    /// Directory of bot definitions, one `<bot-id>.toml` per bot.
+    #[arg(long, env = "HITL_BOTS_DIR", default_value = "bots")]
+    pub bots_dir: PathBuf,
+
+    /// How hard each commit waits for the disk: `full` survives power loss, `normal` only a
+    /// crash of the process.
+    #[arg(long, env = "HITL_DURABILITY", value_enum, default_value = "full")]
+    pub durability: Durability,
+}
+
+impl Config {
+    /// The configuration for tests and tools: every default, on the given database.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        Config::parse_from(["hitl", "--database-url", &database_url.into()])
+    }
+}

@@ -1,0 +1,131 @@
+//! The HITL engine: the single path for every change. Channels, REST handlers, server functions
+//! and bot rules all call it; only it writes to the store and publishes events, after the commit.
+
+mod ingest;
+mod notify;
+mod pause;
+mod reply;
+#[cfg(test)]
+mod tests;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use app::model::{Event, Message, SessionOverview, SessionPage, SessionQuery};
+use tokio::sync::Mutex;
+
+use crate::bots::{BotEntry, Bots};
+use crate::bus::Bus;
+use crate::store::{SessionKey, Store, StoreError};
+
+pub use ingest::{Incoming, Outcome};
+pub use pause::Target;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for EngineError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => EngineError::NotFound(what),
+            StoreError::BadCursor => EngineError::Invalid("invalid cursor".into()),
+            other => EngineError::Store(other),
+        }
+    }
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+pub struct Engine {
+    store: Arc<dyn Store>,
+    bus: Bus,
+    bots: Bots,
+    // Held from the write until its events are published, so subscribers see `seq` in order.
+    writes: Mutex<()>,
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>, bus: Bus, bots: Bots) -> Self {
+        Engine {
+            store,
+            bus,
+            bots,
+            writes: Mutex::new(()),
+        }
+    }
+
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    pub fn bot_ids(&self) -> Vec<String> {
+        self.bots.ids()
+    }
+
+    pub fn bot(&self, bot_id: &str) -> Result<&BotEntry> {
+        self.bots.get(bot_id).ok_or(EngineError::NotFound("bot"))
+    }
+
+    /// Runs one store write and publishes its events once it has committed.
+    async fn write<T>(
+        &self,
+        bot_id: &str,
+        change: impl Future<Output = Result<(T, Vec<Event>), StoreError>>,
+    ) -> Result<T> {
+        let _order = self.writes.lock().await;
+        let (value, events) = change.await?;
+        self.bus.publish(bot_id, &events);
+        Ok(value)
+    }
+
+    pub async fn sessions(&self, bot_id: &str, query: &SessionQuery) -> Result<SessionPage> {
+        self.bot(bot_id)?;
+        Ok(self.store.sessions(bot_id, query).await?)
+    }
+
+    pub async fn session(&self, bot_id: &str, session_id: i64) -> Result<SessionOverview> {
+        self.bot(bot_id)?;
+        self.store
+            .session(bot_id, session_id)
+            .await?
+            .ok_or(EngineError::NotFound("session"))
+    }
+
+    pub async fn session_by_key(&self, key: &SessionKey) -> Result<SessionOverview> {
+        self.bot(&key.bot_id)?;
+        self.store
+            .session_by_key(key)
+            .await?
+            .ok_or(EngineError::NotFound("session"))
+    }
+
+    pub async fn messages(
+        &self,
+        bot_id: &str,
+        session_id: i64,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        self.session(bot_id, session_id).await?;
+        Ok(self.store.messages(session_id, before, limit).await?)
+    }
+
+    /// Turns the bot-wide pause switch on or off: while on, no user message reaches the bot.
+    pub async fn set_bot_paused(&self, bot_id: &str, paused: bool) -> Result<()> {
+        let bot = self.bot(bot_id)?;
+        self.store.set_bot_paused(bot_id, paused).await?;
+        bot.set_paused(paused);
+        Ok(())
+    }
+}

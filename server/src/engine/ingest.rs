@@ -1,0 +1,132 @@
+//! A user's message arrives: record it, decide whether the bot sees it, run the bot's rules.
+
+use app::model::{Content, Message, Profile, SessionOverview};
+
+use super::{Engine, EngineError, Result};
+use crate::bots::rules::{Action, Context};
+use crate::store::{NewNotification, SessionKey};
+
+/// A message from a user on a channel.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub key: SessionKey,
+    pub profile: Profile,
+    pub content: Content,
+}
+
+/// What became of it: the stored message, the bot's answers, and whether the session is paused.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub session: SessionOverview,
+    pub message: Message,
+    pub responses: Vec<Content>,
+    pub paused: bool,
+}
+
+/// The actor recorded when a bot's rules pause or resume a conversation.
+const BOT_ACTOR: &str = "bot";
+
+impl Engine {
+    pub async fn receive(&self, incoming: Incoming) -> Result<Outcome> {
+        validate(&incoming.content)?;
+        let bot = self.bot(&incoming.key.bot_id)?;
+        let bot_id = incoming.key.bot_id.clone();
+        let recorded = self
+            .write(&bot_id, async {
+                let r = self
+                    .store
+                    .record_user_message(&incoming.key, &incoming.profile, &incoming.content)
+                    .await?;
+                let events = r.events.clone();
+                Ok((r, events))
+            })
+            .await?;
+        let mut session = recorded.session;
+        let held = session.is_paused || bot.is_paused();
+        let decision = bot.rules.as_ref().and_then(|rules| {
+            let ctx = Context {
+                content: &incoming.content,
+                name: session.display_name(),
+                user_id: &session.user_id,
+                channel: &session.channel,
+            };
+            rules.decide(&ctx, held)
+        });
+        let mut responses = Vec::new();
+        for action in decision.map(|d| d.actions).unwrap_or_default() {
+            match action {
+                Action::Reply(content) => {
+                    let message = self.bot_says(session.id, &bot_id, content.clone()).await?;
+                    session.last_message = Some(message);
+                    responses.push(content);
+                }
+                Action::Notify {
+                    message,
+                    level,
+                    url,
+                } => {
+                    let new = NewNotification {
+                        message,
+                        level,
+                        url,
+                        session_id: Some(session.id),
+                    };
+                    self.notify(&bot_id, new).await?;
+                }
+                Action::Pause { reason } => {
+                    session = self
+                        .pause_session(&bot_id, session.id, true, BOT_ACTOR, reason)
+                        .await?;
+                }
+                Action::Unpause { reason } => {
+                    session = self
+                        .pause_session(&bot_id, session.id, false, BOT_ACTOR, reason)
+                        .await?;
+                }
+            }
+        }
+        Ok(Outcome {
+            paused: session.is_paused || bot.is_paused(),
+            session,
+            message: recorded.message,
+            responses,
+        })
+    }
+
+    /// Records a message the bot sends into a session.
+    async fn bot_says(&self, session_id: i64, bot_id: &str, content: Content) -> Result<Message> {
+        self.write(bot_id, async {
+            let r = self
+                .store
+                .record_outgoing_message(session_id, app::model::Source::Bot, None, &content)
+                .await?;
+            Ok((r.message, r.events))
+        })
+        .await
+    }
+}
+
+fn validate(content: &Content) -> Result<()> {
+    if !content.is_user_kind() {
+        return Err(EngineError::Invalid(format!(
+            "a user cannot send a message of type {}",
+            content.kind()
+        )));
+    }
+    let empty = match content {
+        Content::Text { text } | Content::QuickReply { text, .. } => text.trim().is_empty(),
+        Content::Postback { payload, .. } => payload.trim().is_empty(),
+        Content::Image { url, .. }
+        | Content::File { url, .. }
+        | Content::Audio { url }
+        | Content::Video { url } => url.trim().is_empty(),
+        _ => false,
+    };
+    if empty {
+        return Err(EngineError::Invalid(format!(
+            "a {} message must not be empty",
+            content.kind()
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,37 @@
+//! Notifications that alert agents.
+
+use app::model::Notification;
+
+use super::{Engine, EngineError, Result};
+use crate::store::{NewNotification, NotificationPage};
+
+impl Engine {
+    pub async fn notify(&self, bot_id: &str, new: NewNotification) -> Result<Notification> {
+        self.bot(bot_id)?;
+        if new.message.trim().is_empty() {
+            return Err(EngineError::Invalid("message must not be empty".into()));
+        }
+        self.write(bot_id, async {
+            let (notification, event) = self.store.create_notification(bot_id, &new).await?;
+            Ok((notification, vec![event]))
+        })
+        .await
+    }
+
+    pub async fn notifications(
+        &self,
+        unread_only: bool,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<NotificationPage> {
+        Ok(self.store.notifications(unread_only, before, limit).await?)
+    }
+
+    /// Marks one notification read and answers with it.
+    pub async fn mark_notification_read(&self, id: i64) -> Result<Notification> {
+        self.store
+            .mark_notification_read(id)
+            .await?
+            .ok_or(EngineError::NotFound("notification"))
+    }
+}

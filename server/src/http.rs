@@ -1,0 +1,72 @@
+//! The HTTP surface: the REST API (one router per resource), the events WebSocket, health, and
+//! the Leptos console with its server functions.
+
+mod auth;
+mod converse;
+mod error;
+mod events;
+mod extract;
+mod health;
+mod notifications;
+mod pause;
+mod sessions;
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::{middleware, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::trace::TraceLayer;
+
+pub use auth::Auth;
+pub use error::ApiError;
+
+use crate::engine::Engine;
+
+/// Request bodies larger than this are refused with 413.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub engine: Arc<Engine>,
+    pub auth: Arc<Auth>,
+    pub leptos_options: LeptosOptions,
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(converse::router())
+        .merge(sessions::router())
+        .merge(pause::router())
+        .merge(notifications::router())
+        .merge(events::router())
+        .fallback(|| async { ApiError::NotFound("route") })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ));
+
+    let port: app::port::Port = Arc::new(crate::console::EnginePort::new(state.engine.clone()));
+    let routes = generate_route_list(app::App);
+    let pages = Router::new()
+        .leptos_routes_with_context(&state, routes, move || provide_context(port.clone()), {
+            let options = state.leptos_options.clone();
+            move || app::shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::console_cookie,
+        ));
+
+    Router::new()
+        .merge(health::router())
+        .nest("/api", api)
+        .merge(pages)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

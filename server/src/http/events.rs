@@ -1,0 +1,141 @@
+//! The live event stream of one bot: `GET /v1/bots/{botId}/mod/hitl/events?since=<seq>` upgrades
+//! to a WebSocket of JSON frames. With `since`, what was missed is replayed from the event log
+//! first; without it, or when it is too old, the first frame is a `resync` carrying the current
+//! `seq`. A subscriber that falls behind the broadcast gets a `resync`, never a silent gap.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::model::{Event, EventKind};
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::extract::{Path, Query};
+use super::{ApiError, AppState};
+use crate::engine::Engine;
+
+const REPLAY_BATCH: u32 = 500;
+const PING_EVERY: Duration = Duration::from_secs(25);
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/bots/{bot_id}/mod/hitl/events", get(events_socket))
+}
+
+#[derive(Deserialize)]
+struct EventsQuery {
+    since: Option<i64>,
+}
+
+async fn events_socket(
+    State(state): State<AppState>,
+    Path(bot_id): Path<String>,
+    Query(query): Query<EventsQuery>,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    state.engine.bot(&bot_id)?;
+    if query.since.is_some_and(|s| s < 0) {
+        return Err(ApiError::BadRequest("since must not be negative".into()));
+    }
+    let engine = state.engine.clone();
+    Ok(upgrade.on_upgrade(move |socket| async move {
+        if let Err(e) = stream(socket, engine, bot_id, query.since).await {
+            tracing::debug!(error = %e, "event stream ended");
+        }
+    }))
+}
+
+#[derive(Debug, thiserror::Error)]
+enum StreamError {
+    #[error("socket: {0}")]
+    Socket(#[from] axum::Error),
+    #[error("store: {0}")]
+    Store(#[from] crate::store::StoreError),
+}
+
+async fn stream(
+    mut socket: WebSocket,
+    engine: Arc<Engine>,
+    bot_id: String,
+    since: Option<i64>,
+) -> Result<(), StreamError> {
+    // Subscribe before reading the log, so nothing falls between the two.
+    let mut live = engine.bus().subscribe();
+    let (oldest, latest) = engine.store().event_bounds().await?;
+    let mut last = match since {
+        Some(since) if since <= latest && since + 1 >= oldest => {
+            replay(&mut socket, &engine, &bot_id, since).await?
+        }
+        _ => resync(&mut socket, latest).await?,
+    };
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    loop {
+        tokio::select! {
+            received = live.recv() => match received {
+                Ok(frame) => {
+                    if frame.bot_id == bot_id && frame.seq > last {
+                        socket.send(WsMessage::Text(frame.json.as_str().into())).await?;
+                        last = frame.seq;
+                    }
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, bot_id, "event subscriber fell behind; sending resync");
+                    let (_, latest) = engine.store().event_bounds().await?;
+                    last = resync(&mut socket, latest).await?;
+                }
+                Err(RecvError::Closed) => return Ok(()),
+            },
+            incoming = socket.recv() => match incoming {
+                None | Some(Err(_)) | Some(Ok(WsMessage::Close(_))) => return Ok(()),
+                Some(Ok(_)) => {}
+            },
+            _ = ping.tick() => socket.send(WsMessage::Ping(Default::default())).await?,
+        }
+    }
+}
+
+/// Sends every logged event of the bot after `since`; answers the last `seq` covered.
+async fn replay(
+    socket: &mut WebSocket,
+    engine: &Engine,
+    bot_id: &str,
+    since: i64,
+) -> Result<i64, StreamError> {
+    let mut last = since;
+    loop {
+        let batch = engine
+            .store()
+            .events_since(bot_id, last, REPLAY_BATCH)
+            .await?;
+        for event in &batch {
+            send(socket, event).await?;
+            last = event.seq;
+        }
+        if batch.len() < REPLAY_BATCH as usize {
+            return Ok(last);
+        }
+    }
+}
+
+async fn resync(socket: &mut WebSocket, latest: i64) -> Result<i64, StreamError> {
+    send(
+        socket,
+        &Event {
+            seq: latest,
+            kind: EventKind::Resync,
+        },
+    )
+    .await?;
+    Ok(latest)
+}
+
+async fn send(socket: &mut WebSocket, event: &Event) -> Result<(), StreamError> {
+    let json = serde_json::to_string(event).expect("events always serialize");
+    socket.send(WsMessage::Text(json.into())).await?;
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! Sessions for agents and tools: list, show, history, agent reply.
+//! Under `/v1/bots/{botId}/mod/hitl/sessions`.
+
+use app::model::{Message, SessionOverview, SessionPage, SessionQuery};
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+
+use super::extract::{Json, Path, Query};
+use super::{ApiError, AppState};
+
+/// The author recorded for messages sent and changes made with an API token.
+pub const API_ACTOR: &str = "api";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/bots/{bot_id}/mod/hitl/sessions", get(sessions_index))
+        .route(
+            "/v1/bots/{bot_id}/mod/hitl/sessions/{id}",
+            get(sessions_show),
+        )
+        .route(
+            "/v1/bots/{bot_id}/mod/hitl/sessions/{id}/messages",
+            get(sessions_messages),
+        )
+        .route(
+            "/v1/bots/{bot_id}/mod/hitl/sessions/{id}/message",
+            post(sessions_reply),
+        )
+}
+
+async fn sessions_index(
+    State(state): State<AppState>,
+    Path(bot_id): Path<String>,
+    Query(query): Query<SessionQuery>,
+) -> Result<Json<SessionPage>, ApiError> {
+    Ok(Json(state.engine.sessions(&bot_id, &query).await?))
+}
+
+async fn sessions_show(
+    State(state): State<AppState>,
+    Path((bot_id, id)): Path<(String, i64)>,
+) -> Result<Json<SessionOverview>, ApiError> {
+    Ok(Json(state.engine.session(&bot_id, id).await?))
+}
+
+#[derive(Deserialize)]
+struct MessagesQuery {
+    before: Option<i64>,
+    limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct MessagesPage {
+    messages: Vec<Message>,
+}
+
+async fn sessions_messages(
+    State(state): State<AppState>,
+    Path((bot_id, id)): Path<(String, i64)>,
+    Query(query): Query<MessagesQuery>,
+) -> Result<Json<MessagesPage>, ApiError> {
+    let messages = state
+        .engine
+        .messages(&bot_id, id, query.before, query.limit.unwrap_or(0))
+        .await?;
+    Ok(Json(MessagesPage { messages }))
+}
+
+#[derive(Deserialize)]
+struct ReplyRequest {
+    message: String,
+}
+
+async fn sessions_reply(
+    State(state): State<AppState>,
+    Path((bot_id, id)): Path<(String, i64)>,
+    Json(request): Json<ReplyRequest>,
+) -> Result<Json<Message>, ApiError> {
+    Ok(Json(
+        state
+            .engine
+            .agent_reply(&bot_id, id, &request.message, API_ACTOR)
+            .await?,
+    ))
+}

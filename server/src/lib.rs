@@ -1,0 +1,11 @@
+//! hitl: a human-in-the-loop server for chatbots. The binary `hitl` is a thin wrapper around
+//! [`startup`]; tests build the same server on port 0.
+
+pub mod bots;
+pub mod bus;
+pub mod config;
+pub mod console;
+pub mod engine;
+pub mod http;
+pub mod startup;
+pub mod store;

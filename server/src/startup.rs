@@ -1,0 +1,130 @@
+//! Putting the server together: database, bots, tokens, engine, routes; and serving them.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use leptos::prelude::LeptosOptions;
+use rand::RngCore;
+use tokio::net::TcpListener;
+
+use crate::bots::{self, Bots};
+use crate::bus::Bus;
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::http::{self, AppState, Auth};
+use crate::store::sqlite::SqliteStore;
+use crate::store::{Store, StoreError};
+
+/// How many events a subscriber may fall behind before it is told to resync.
+const BUS_CAPACITY: usize = 4096;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("bot definitions: {0}")]
+    Bots(#[from] bots::LoadError),
+    #[error("leptos configuration: {0}")]
+    Leptos(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// A built server, ready to serve.
+pub struct Server {
+    pub router: axum::Router,
+    pub store: SqliteStore,
+    pub engine: Arc<Engine>,
+    /// A token generated on this start, to be shown once.
+    pub new_token: Option<String>,
+}
+
+pub async fn build(config: &Config) -> Result<Server, StartError> {
+    let store = SqliteStore::open(&config.database_url, config.durability).await?;
+    let definitions = bots::load_definitions(&config.bots_dir)?;
+    let mut stored_paused = Vec::new();
+    for d in &definitions {
+        let bot = store.upsert_bot(&d.id, &d.name).await?;
+        if bot.paused {
+            stored_paused.push(bot.id);
+        }
+    }
+    let bots = Bots::new(definitions, |id| stored_paused.iter().any(|p| p == id));
+
+    let mut hashes = store.token_hashes().await?;
+    let mut new_token = None;
+    if let Some(token) = &config.api_token {
+        hashes.push(Auth::hash(token));
+    } else if hashes.is_empty() {
+        let token = random_hex(32);
+        let hash = Auth::hash(&token);
+        store.add_token("bootstrap", &hash).await?;
+        hashes.push(hash);
+        new_token = Some(token);
+    }
+    let console_key = store
+        .setting_or_insert("console_key", &|| random_hex(32))
+        .await?;
+    let auth = Arc::new(Auth::new(hashes, console_key));
+
+    let engine = Arc::new(Engine::new(
+        Arc::new(store.clone()),
+        Bus::new(BUS_CAPACITY),
+        bots,
+    ));
+    let state = AppState {
+        engine: engine.clone(),
+        auth,
+        leptos_options: leptos_options(config)?,
+    };
+    Ok(Server {
+        router: http::router(state),
+        store,
+        engine,
+        new_token,
+    })
+}
+
+/// Leptos settings: from the environment cargo-leptos sets, with defaults that work when the
+/// binary is started by hand from the repository root.
+fn leptos_options(config: &Config) -> Result<LeptosOptions, StartError> {
+    let mut options = leptos::prelude::get_configuration(None)
+        .map_err(|e| StartError::Leptos(e.to_string()))?
+        .leptos_options;
+    if options.output_name.is_empty() {
+        options.output_name = "hitl".into();
+    }
+    options.site_addr = config.addr;
+    Ok(options)
+}
+
+pub async fn bind(config: &Config) -> Result<TcpListener, StartError> {
+    TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: config.addr.to_string(),
+            source,
+        })
+}
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish and closes the store.
+pub async fn serve(
+    listener: TcpListener,
+    server: Server,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let result = axum::serve(listener, server.router)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    server.store.close().await;
+    result
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    hex::encode(buf)
+}

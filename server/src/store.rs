@@ -1,0 +1,155 @@
+//! The storage port. Methods are named after use cases; every write that changes what clients see
+//! appends its events to the event log in the same transaction and returns them for publishing.
+
+pub mod sqlite;
+
+use app::model::{
+    Content, Event, Level, Message, Notification, Profile, SessionOverview, SessionPage,
+    SessionQuery, Source,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    #[error("invalid cursor")]
+    BadCursor,
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Identifies a conversation: one user of one bot on one channel (and thread).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionKey {
+    pub bot_id: String,
+    pub channel: String,
+    pub user_id: String,
+    pub thread_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bot {
+    pub id: String,
+    pub name: String,
+    pub paused: bool,
+}
+
+/// A message that was stored, with the session after the write and the events to publish.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub session: SessionOverview,
+    pub message: Message,
+    pub events: Vec<Event>,
+}
+
+/// The session after a pause or unpause; `events` is empty when nothing changed.
+#[derive(Debug, Clone)]
+pub struct PauseOutcome {
+    pub session: SessionOverview,
+    pub events: Vec<Event>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PauseChange {
+    pub paused: bool,
+    pub actor: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNotification {
+    pub message: String,
+    pub level: Level,
+    pub url: Option<String>,
+    pub session_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotificationPage {
+    pub notifications: Vec<Notification>,
+    pub next_cursor: Option<i64>,
+    pub unread_count: i64,
+}
+
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Answers when the database does.
+    async fn ping(&self) -> Result<()>;
+
+    /// Creates the bot if it is new, or renames it.
+    async fn upsert_bot(&self, id: &str, name: &str) -> Result<Bot>;
+    async fn bots(&self) -> Result<Vec<Bot>>;
+    async fn set_bot_paused(&self, id: &str, paused: bool) -> Result<Bot>;
+
+    /// Stores a message from a user, creating the session on first contact and taking a newer
+    /// profile (name, avatar) when one is given.
+    async fn record_user_message(
+        &self,
+        key: &SessionKey,
+        profile: &Profile,
+        content: &Content,
+    ) -> Result<Recorded>;
+
+    /// Stores a message from the bot, an agent or hitl itself into an existing session.
+    async fn record_outgoing_message(
+        &self,
+        session_id: i64,
+        source: Source,
+        author: Option<&str>,
+        content: &Content,
+    ) -> Result<Recorded>;
+
+    /// Pauses or resumes a session; idempotent. Records the change in the pause history and as a
+    /// system line in the conversation.
+    async fn set_paused(&self, session_id: i64, change: &PauseChange) -> Result<PauseOutcome>;
+
+    /// Marks the session's messages as seen by an agent (unread count back to zero).
+    async fn mark_session_read(&self, session_id: i64) -> Result<Option<Event>>;
+
+    async fn session(&self, bot_id: &str, session_id: i64) -> Result<Option<SessionOverview>>;
+    async fn session_by_key(&self, key: &SessionKey) -> Result<Option<SessionOverview>>;
+    async fn sessions(&self, bot_id: &str, query: &SessionQuery) -> Result<SessionPage>;
+    /// Oldest first; the newest page when `before` is `None`.
+    async fn messages(
+        &self,
+        session_id: i64,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Message>>;
+
+    async fn create_notification(
+        &self,
+        bot_id: &str,
+        new: &NewNotification,
+    ) -> Result<(Notification, Event)>;
+    /// Newest first.
+    async fn notifications(
+        &self,
+        unread_only: bool,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<NotificationPage>;
+    async fn mark_notification_read(&self, id: i64) -> Result<Option<Notification>>;
+
+    /// Events of one bot after `since`, in order, at most `limit`.
+    async fn events_since(&self, bot_id: &str, since: i64, limit: u32) -> Result<Vec<Event>>;
+    /// The oldest sequence number still in the log (0 when empty) and the newest one.
+    async fn event_bounds(&self) -> Result<(i64, i64)>;
+
+    async fn add_token(&self, name: &str, token_hash: &str) -> Result<()>;
+    /// The hashes of every stored API token.
+    async fn token_hashes(&self) -> Result<Vec<String>>;
+
+    /// A server-wide setting, created with `make` on first use and the same ever after.
+    async fn setting_or_insert(
+        &self,
+        key: &str,
+        make: &(dyn Fn() -> String + Send + Sync),
+    ) -> Result<String>;
+}

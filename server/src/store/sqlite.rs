@@ -1,0 +1,285 @@
+//! The SQLite store (sqlx): connection setup, migrations, bots, tokens and the event log.
+
+mod notifications;
+mod rows;
+mod sessions;
+#[cfg(test)]
+mod tests;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use app::model::{Event, EventKind};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{SqliteConnection, SqlitePool};
+
+use super::{Bot, Result, StoreError};
+use rows::now_ms;
+
+/// How hard a commit waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Durability {
+    /// Survives power loss (SQLite `synchronous=FULL`).
+    Full,
+    /// Survives a crash of the process, may lose the last commits on power loss (`NORMAL`).
+    Normal,
+}
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database and runs the embedded migrations.
+    pub async fn open(url: &str, durability: Durability) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(match durability {
+                Durability::Full => SqliteSynchronous::Full,
+                Durability::Normal => SqliteSynchronous::Normal,
+            })
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// Flushes the WAL into the main file and closes every connection.
+    pub async fn close(&self) {
+        if let Err(e) = sqlx::query("pragma wal_checkpoint(truncate)")
+            .execute(&self.pool)
+            .await
+        {
+            tracing::warn!(error = %e, "wal checkpoint at shutdown failed");
+        }
+        self.pool.close().await;
+    }
+}
+
+/// Appends events to the log inside the caller's transaction; returns them with their `seq`.
+async fn append_events(
+    conn: &mut SqliteConnection,
+    bot_id: &str,
+    kinds: Vec<EventKind>,
+) -> Result<Vec<Event>> {
+    let mut events = Vec::with_capacity(kinds.len());
+    let now = now_ms();
+    for kind in kinds {
+        let data = serde_json::to_string(&kind)
+            .map_err(|e| StoreError::Corrupt(format!("event encoding: {e}")))?;
+        let seq: i64 = sqlx::query_scalar(
+            "insert into events (bot_id, kind, data, created_at) values (?1, ?2, ?3, ?4) returning seq",
+        )
+        .bind(bot_id)
+        .bind(kind.name())
+        .bind(data)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?;
+        events.push(Event { seq, kind });
+    }
+    Ok(events)
+}
+
+#[async_trait::async_trait]
+impl super::Store for SqliteStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn upsert_bot(&self, id: &str, name: &str) -> Result<Bot> {
+        let bot = sqlx::query_as::<_, (String, String, bool)>(
+            "insert into bots (id, name, created_at) values (?1, ?2, ?3) \
+             on conflict(id) do update set name = excluded.name \
+             returning id, name, paused",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(now_ms())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Bot {
+            id: bot.0,
+            name: bot.1,
+            paused: bot.2,
+        })
+    }
+
+    async fn bots(&self) -> Result<Vec<Bot>> {
+        let rows = sqlx::query_as::<_, (String, String, bool)>(
+            "select id, name, paused from bots order by id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, paused)| Bot { id, name, paused })
+            .collect())
+    }
+
+    async fn set_bot_paused(&self, id: &str, paused: bool) -> Result<Bot> {
+        let row = sqlx::query_as::<_, (String, String, bool)>(
+            "update bots set paused = ?2 where id = ?1 returning id, name, paused",
+        )
+        .bind(id)
+        .bind(paused)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound("bot"))?;
+        Ok(Bot {
+            id: row.0,
+            name: row.1,
+            paused: row.2,
+        })
+    }
+
+    async fn events_since(&self, bot_id: &str, since: i64, limit: u32) -> Result<Vec<Event>> {
+        let rows = sqlx::query_as::<_, (i64, String)>(
+            "select seq, data from events where bot_id = ?1 and seq > ?2 order by seq limit ?3",
+        )
+        .bind(bot_id)
+        .bind(since)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(seq, data)| {
+                let kind = serde_json::from_str::<EventKind>(&data)
+                    .map_err(|e| StoreError::Corrupt(format!("event {seq}: {e}")))?;
+                Ok(Event { seq, kind })
+            })
+            .collect()
+    }
+
+    async fn event_bounds(&self) -> Result<(i64, i64)> {
+        let bounds = sqlx::query_as::<_, (i64, i64)>(
+            "select coalesce((select min(seq) from events), 0), \
+                    coalesce((select seq from sqlite_sequence where name = 'events'), 0)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(bounds)
+    }
+
+    async fn add_token(&self, name: &str, token_hash: &str) -> Result<()> {
+        sqlx::query(
+            "insert into api_tokens (name, token_hash, created_at) values (?1, ?2, ?3) \
+             on conflict(token_hash) do nothing",
+        )
+        .bind(name)
+        .bind(token_hash)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn token_hashes(&self) -> Result<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("select token_hash from api_tokens order by id")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn setting_or_insert(
+        &self,
+        key: &str,
+        make: &(dyn Fn() -> String + Send + Sync),
+    ) -> Result<String> {
+        sqlx::query(
+            "insert into settings (key, value) values (?1, ?2) on conflict(key) do nothing",
+        )
+        .bind(key)
+        .bind(make())
+        .execute(&self.pool)
+        .await?;
+        Ok(
+            sqlx::query_scalar("select value from settings where key = ?1")
+                .bind(key)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn record_user_message(
+        &self,
+        key: &super::SessionKey,
+        profile: &app::model::Profile,
+        content: &app::model::Content,
+    ) -> Result<super::Recorded> {
+        sessions::record_user_message(&self.pool, key, profile, content).await
+    }
+    async fn record_outgoing_message(
+        &self,
+        session_id: i64,
+        source: app::model::Source,
+        author: Option<&str>,
+        content: &app::model::Content,
+    ) -> Result<super::Recorded> {
+        sessions::record_outgoing_message(&self.pool, session_id, source, author, content).await
+    }
+    async fn set_paused(
+        &self,
+        session_id: i64,
+        change: &super::PauseChange,
+    ) -> Result<super::PauseOutcome> {
+        sessions::set_paused(&self.pool, session_id, change).await
+    }
+    async fn mark_session_read(&self, session_id: i64) -> Result<Option<Event>> {
+        sessions::mark_read(&self.pool, session_id).await
+    }
+    async fn session(
+        &self,
+        bot_id: &str,
+        session_id: i64,
+    ) -> Result<Option<app::model::SessionOverview>> {
+        sessions::by_id(&self.pool, Some(bot_id), session_id).await
+    }
+    async fn session_by_key(
+        &self,
+        key: &super::SessionKey,
+    ) -> Result<Option<app::model::SessionOverview>> {
+        sessions::by_key(&self.pool, key).await
+    }
+    async fn sessions(
+        &self,
+        bot_id: &str,
+        query: &app::model::SessionQuery,
+    ) -> Result<app::model::SessionPage> {
+        sessions::list(&self.pool, bot_id, query).await
+    }
+    async fn messages(
+        &self,
+        session_id: i64,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<app::model::Message>> {
+        sessions::messages(&self.pool, session_id, before, limit).await
+    }
+    async fn create_notification(
+        &self,
+        bot_id: &str,
+        new: &super::NewNotification,
+    ) -> Result<(app::model::Notification, Event)> {
+        notifications::create(&self.pool, bot_id, new).await
+    }
+    async fn notifications(
+        &self,
+        unread_only: bool,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<super::NotificationPage> {
+        notifications::list(&self.pool, unread_only, before, limit).await
+    }
+    async fn mark_notification_read(&self, id: i64) -> Result<Option<app::model::Notification>> {
+        notifications::mark_read(&self.pool, id).await
+    }
+}

@@ -1,0 +1,90 @@
+//! Notifications for agents in SQLite.
+
+use app::model::{EventKind, Notification};
+use sqlx::SqlitePool;
+
+use super::append_events;
+use super::rows::{now_ms, NotificationRow};
+use crate::store::{NewNotification, NotificationPage, Result};
+
+const COLUMNS: &str = "id, bot_id, session_id, message, level, url, read_at, created_at";
+
+pub async fn create(
+    pool: &SqlitePool,
+    bot_id: &str,
+    new: &NewNotification,
+) -> Result<(Notification, app::model::Event)> {
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query_as::<_, NotificationRow>(&format!(
+        "insert into notifications (bot_id, session_id, message, level, url, created_at) \
+         values (?1, ?2, ?3, ?4, ?5, ?6) returning {COLUMNS}"
+    ))
+    .bind(bot_id)
+    .bind(new.session_id)
+    .bind(&new.message)
+    .bind(new.level.as_str())
+    .bind(&new.url)
+    .bind(now_ms())
+    .fetch_one(&mut *tx)
+    .await?;
+    let notification = row.into_notification()?;
+    let mut events = append_events(
+        &mut tx,
+        bot_id,
+        vec![EventKind::NotificationCreated {
+            notification: notification.clone(),
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    let event = events.pop().expect("one event appended");
+    Ok((notification, event))
+}
+
+pub async fn list(
+    pool: &SqlitePool,
+    unread_only: bool,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<NotificationPage> {
+    let limit = limit.clamp(1, 200);
+    let rows = sqlx::query_as::<_, NotificationRow>(&format!(
+        "select {COLUMNS} from notifications \
+         where (?1 = 0 or read_at is null) and (?2 is null or id < ?2) order by id desc limit ?3"
+    ))
+    .bind(unread_only)
+    .bind(before)
+    .bind(limit + 1)
+    .fetch_all(pool)
+    .await?;
+    let mut notifications = rows
+        .into_iter()
+        .map(NotificationRow::into_notification)
+        .collect::<Result<Vec<_>>>()?;
+    let next_cursor = if notifications.len() > limit as usize {
+        notifications.truncate(limit as usize);
+        notifications.last().map(|n| n.id)
+    } else {
+        None
+    };
+    let unread_count: i64 =
+        sqlx::query_scalar("select count(*) from notifications where read_at is null")
+            .fetch_one(pool)
+            .await?;
+    Ok(NotificationPage {
+        notifications,
+        next_cursor,
+        unread_count,
+    })
+}
+
+pub async fn mark_read(pool: &SqlitePool, id: i64) -> Result<Option<Notification>> {
+    let row = sqlx::query_as::<_, NotificationRow>(&format!(
+        "update notifications set read_at = coalesce(read_at, ?2) where id = ?1 returning {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(now_ms())
+    .fetch_optional(pool)
+    .await?;
+    row.map(NotificationRow::into_notification).transpose()
+}

@@ -1,0 +1,154 @@
+//! Row types as SQLite returns them, and their conversion into wire types.
+
+use app::model::{Level, Message, Notification, SessionOverview, Source};
+use chrono::{DateTime, Utc};
+
+use crate::store::{Result, StoreError};
+
+/// The columns of a session overview; `SESSION_SELECT` produces them.
+#[derive(sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: i64,
+    pub bot_id: String,
+    pub channel: String,
+    pub user_id: String,
+    pub thread_id: String,
+    pub full_name: Option<String>,
+    pub avatar_url: Option<String>,
+    pub paused: bool,
+    pub paused_by: Option<String>,
+    pub paused_reason: Option<String>,
+    pub paused_at: Option<i64>,
+    pub last_event_on: i64,
+    pub last_heard_on: Option<i64>,
+    pub unread_count: i64,
+    pub m_id: Option<i64>,
+    pub m_kind: Option<String>,
+    pub m_source: Option<String>,
+    pub m_text: Option<String>,
+    pub m_payload: Option<String>,
+    pub m_author: Option<String>,
+    pub m_created_at: Option<i64>,
+}
+
+/// Sessions with their last message, in one query (no query per row).
+pub const SESSION_SELECT: &str = "select s.id, s.bot_id, s.channel, s.user_id, s.thread_id, \
+     s.full_name, s.avatar_url, s.paused, s.paused_by, s.paused_reason, s.paused_at, \
+     s.last_event_on, s.last_heard_on, s.unread_count, \
+     m.id as m_id, m.kind as m_kind, m.source as m_source, m.text as m_text, \
+     m.payload as m_payload, m.author as m_author, m.created_at as m_created_at \
+     from sessions s left join messages m on m.id = s.last_message_id";
+
+impl SessionRow {
+    pub fn into_overview(self) -> Result<SessionOverview> {
+        let last_message = match (
+            self.m_id,
+            self.m_kind,
+            self.m_source,
+            self.m_text,
+            self.m_payload,
+        ) {
+            (Some(id), Some(kind), Some(source), Some(text), Some(payload)) => Some(
+                MessageRow {
+                    id,
+                    session_id: self.id,
+                    kind,
+                    source,
+                    text,
+                    payload,
+                    author: self.m_author,
+                    created_at: self.m_created_at.unwrap_or(self.last_event_on),
+                }
+                .into_message()?,
+            ),
+            _ => None,
+        };
+        Ok(SessionOverview {
+            id: self.id,
+            bot_id: self.bot_id,
+            channel: self.channel,
+            user_id: self.user_id,
+            thread_id: Some(self.thread_id).filter(|t| !t.is_empty()),
+            full_name: self.full_name,
+            avatar_url: self.avatar_url,
+            is_paused: self.paused,
+            paused_by: self.paused_by,
+            paused_reason: self.paused_reason,
+            paused_at: self.paused_at.map(time),
+            last_event_on: time(self.last_event_on),
+            last_heard_on: self.last_heard_on.map(time),
+            last_message,
+            unread_count: self.unread_count,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct MessageRow {
+    pub id: i64,
+    pub session_id: i64,
+    pub kind: String,
+    pub source: String,
+    pub text: String,
+    pub payload: String,
+    pub author: Option<String>,
+    pub created_at: i64,
+}
+
+impl MessageRow {
+    pub fn into_message(self) -> Result<Message> {
+        let source = Source::parse(&self.source).ok_or_else(|| {
+            StoreError::Corrupt(format!("message {} has source {:?}", self.id, self.source))
+        })?;
+        let payload = serde_json::from_str(&self.payload)
+            .map_err(|e| StoreError::Corrupt(format!("message {} payload: {e}", self.id)))?;
+        Ok(Message {
+            id: self.id,
+            session_id: self.session_id,
+            kind: self.kind,
+            source,
+            direction: source.direction(),
+            text: self.text,
+            payload,
+            author: self.author,
+            ts: time(self.created_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub bot_id: String,
+    pub session_id: Option<i64>,
+    pub message: String,
+    pub level: String,
+    pub url: Option<String>,
+    pub read_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl NotificationRow {
+    pub fn into_notification(self) -> Result<Notification> {
+        let level = Level::parse(&self.level)
+            .ok_or_else(|| StoreError::Corrupt(format!("notification {} level", self.id)))?;
+        Ok(Notification {
+            id: self.id,
+            bot_id: self.bot_id,
+            message: self.message,
+            level,
+            url: self.url,
+            session_id: self.session_id,
+            read: self.read_at.is_some(),
+            created_at: time(self.created_at),
+        })
+    }
+}
+
+pub fn time(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+pub fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
