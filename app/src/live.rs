@@ -57,6 +57,8 @@ mod socket {
     use super::LiveStatus;
     use crate::model::{Event, EventKind};
 
+    type Handler = Closure<dyn FnMut(JsValue)>;
+
     pub struct Inner {
         bot_id: String,
         status: RwSignal<LiveStatus>,
@@ -64,7 +66,7 @@ mod socket {
         last_seq: Cell<Option<i64>>,
         failures: Cell<u32>,
         // The handlers of the current socket; replaced (and so freed) on every reconnect.
-        handlers: RefCell<Vec<Closure<dyn FnMut(JsValue)>>>,
+        handlers: RefCell<Vec<Handler>>,
     }
 
     impl Inner {
@@ -124,14 +126,14 @@ mod socket {
 
         let on_open = {
             let inner = inner.clone();
-            Closure::<dyn FnMut(JsValue)>::new(move |_| {
+            Handler::new(move |_| {
                 inner.failures.set(0);
                 inner.status.set(LiveStatus::Live);
             })
         };
         let on_message = {
             let inner = inner.clone();
-            Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            Handler::new(move |e: JsValue| {
                 if let Some(text) = e
                     .dyn_ref::<MessageEvent>()
                     .and_then(|m| m.data().as_string())
@@ -142,7 +144,7 @@ mod socket {
         };
         let on_close = {
             let inner = inner.clone();
-            Closure::<dyn FnMut(JsValue)>::new(move |_| retry(inner.clone()))
+            Handler::new(move |_| retry(inner.clone()))
         };
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

@@ -32,7 +32,7 @@ test('the console lists sessions, opens one without reloading and updates live',
   const sessions = page.getByRole('navigation', { name: 'Sessions' });
   const graceRow = sessions.getByRole('link', { name: /Grace Hopper/ });
   await expect(graceRow).toBeVisible();
-  await expect(graceRow.getByText('Paused')).toBeVisible();
+  await expect(graceRow.getByText('Paused', { exact: true })).toBeVisible();
   await expect(sessions.getByRole('link', { name: /Ada Lovelace/ })).toContainText('Bot: You said: hello');
 
   // "Live" only shows once the wasm has hydrated the page and its socket is connected.

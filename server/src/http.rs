@@ -32,6 +32,8 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     pub auth: Arc<Auth>,
     pub leptos_options: LeptosOptions,
+    /// Turns true when the server begins to stop; open event streams then close.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -40,6 +40,7 @@ pub struct Server {
     pub engine: Arc<Engine>,
     /// A token generated on this start, to be shown once.
     pub new_token: Option<String>,
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 pub async fn build(config: &Config) -> Result<Server, StartError> {
@@ -75,16 +76,19 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         Bus::new(BUS_CAPACITY),
         bots,
     ));
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let state = AppState {
         engine: engine.clone(),
         auth,
         leptos_options: leptos_options(config)?,
+        stopping,
     };
     Ok(Server {
         router: http::router(state),
         store,
         engine,
         new_token,
+        stop,
     })
 }
 
@@ -116,6 +120,12 @@ pub async fn serve(
     server: Server,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let stop = server.stop;
+    let shutdown = async move {
+        shutdown.await;
+        // Upgraded sockets are not tracked by the HTTP server: tell them to close.
+        let _ = stop.send(true);
+    };
     let result = axum::serve(listener, server.router)
         .with_graceful_shutdown(shutdown)
         .await;

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{list_messages, list_sessions};
-use crate::components::conversation::Conversation;
+use crate::components::conversation::{Conversation, ConversationHeader};
 use crate::components::session_list::SessionList;
 use crate::live::{self, LiveStatus};
 use crate::model::{EventKind, SessionQuery};
@@ -104,8 +104,15 @@ pub fn ConsolePage() -> impl IntoView {
             <main class="conversation" aria-label="Conversation">
                 <Transition fallback=|| view! { <p class="muted">"Loading conversation…"</p> }>
                     {move || Suspend::new(async move {
+                        let session = sessions.await.ok().and_then(|page| {
+                            page.sessions.into_iter().find(|s| Some(s.id) == selected.get_untracked())
+                        });
                         match messages.await {
-                            Ok(Some(list)) => view! { <Conversation messages=list/> }.into_any(),
+                            Ok(Some(list)) => view! {
+                                {session.map(|s| view! { <ConversationHeader session=s/> })}
+                                <Conversation messages=list/>
+                            }
+                            .into_any(),
                             Ok(None) => view! {
                                 <p class="muted empty">"Pick a conversation on the left."</p>
                             }

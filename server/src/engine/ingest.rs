@@ -42,16 +42,20 @@ impl Engine {
             })
             .await?;
         let mut session = recorded.session;
-        let held = session.is_paused || bot.is_paused();
-        let decision = bot.rules.as_ref().and_then(|rules| {
-            let ctx = Context {
-                content: &incoming.content,
-                name: session.display_name(),
-                user_id: &session.user_id,
-                channel: &session.channel,
-            };
-            rules.decide(&ctx, held)
-        });
+        // The bot-wide switch lets nothing through; a paused conversation still lets through the
+        // rules marked `while_paused` (the user's way back to the bot).
+        let decision = match &bot.rules {
+            Some(rules) if !bot.is_paused() => {
+                let ctx = Context {
+                    content: &incoming.content,
+                    name: session.display_name(),
+                    user_id: &session.user_id,
+                    channel: &session.channel,
+                };
+                rules.decide(&ctx, session.is_paused)
+            }
+            _ => None,
+        };
         let mut responses = Vec::new();
         for action in decision.map(|d| d.actions).unwrap_or_default() {
             match action {

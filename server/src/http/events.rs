@@ -7,13 +7,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::model::{Event, EventKind};
-use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{
+    close_code, CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade,
+};
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::watch;
 
 use super::extract::{Path, Query};
 use super::{ApiError, AppState};
@@ -42,8 +45,9 @@ async fn events_socket(
         return Err(ApiError::BadRequest("since must not be negative".into()));
     }
     let engine = state.engine.clone();
+    let stopping = state.stopping.clone();
     Ok(upgrade.on_upgrade(move |socket| async move {
-        if let Err(e) = stream(socket, engine, bot_id, query.since).await {
+        if let Err(e) = stream(socket, engine, stopping, bot_id, query.since).await {
             tracing::debug!(error = %e, "event stream ended");
         }
     }))
@@ -60,6 +64,7 @@ enum StreamError {
 async fn stream(
     mut socket: WebSocket,
     engine: Arc<Engine>,
+    mut stopping: watch::Receiver<bool>,
     bot_id: String,
     since: Option<i64>,
 ) -> Result<(), StreamError> {
@@ -95,6 +100,12 @@ async fn stream(
                 Some(Ok(_)) => {}
             },
             _ = ping.tick() => socket.send(WsMessage::Ping(Default::default())).await?,
+            Ok(()) = stopping.changed() => {
+                // "Going away": the client reconnects with `since` and misses nothing.
+                let frame = CloseFrame { code: close_code::AWAY, reason: "server is stopping".into() };
+                socket.send(WsMessage::Close(Some(frame))).await?;
+                return Ok(());
+            }
         }
     }
 }

@@ -8,14 +8,21 @@ use crate::store::{NewNotification, PauseChange, SessionKey, Store};
 async fn fresh() -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
-    let store = SqliteStore::open(&url, Durability::Normal).await.expect("open store");
+    let store = SqliteStore::open(&url, Durability::Normal)
+        .await
+        .expect("open store");
     store.upsert_bot("bot-a", "A").await.unwrap();
     store.upsert_bot("bot-b", "B").await.unwrap();
     (store, dir)
 }
 
 fn key(bot: &str, user: &str) -> SessionKey {
-    SessionKey { bot_id: bot.into(), channel: "api".into(), user_id: user.into(), thread_id: None }
+    SessionKey {
+        bot_id: bot.into(),
+        channel: "api".into(),
+        user_id: user.into(),
+        thread_id: None,
+    }
 }
 
 fn text(t: &str) -> Content {
@@ -23,18 +30,38 @@ fn text(t: &str) -> Content {
 }
 
 fn named(name: &str) -> Profile {
-    Profile { full_name: Some(name.into()), avatar_url: None }
+    Profile {
+        full_name: Some(name.into()),
+        avatar_url: None,
+    }
 }
 
 #[tokio::test]
 async fn the_first_message_creates_the_session_and_later_ones_reuse_it() {
     let (store, _dir) = fresh().await;
-    let first = store.record_user_message(&key("bot-a", "u1"), &named("Ada"), &text("hi")).await.unwrap();
-    let second = store.record_user_message(&key("bot-a", "u1"), &Profile::default(), &text("again")).await.unwrap();
+    let first = store
+        .record_user_message(&key("bot-a", "u1"), &named("Ada"), &text("hi"))
+        .await
+        .unwrap();
+    let second = store
+        .record_user_message(&key("bot-a", "u1"), &Profile::default(), &text("again"))
+        .await
+        .unwrap();
     assert_eq!(first.session.id, second.session.id);
-    assert_eq!(second.session.full_name.as_deref(), Some("Ada"), "an absent profile keeps the name");
+    assert_eq!(
+        second.session.full_name.as_deref(),
+        Some("Ada"),
+        "an absent profile keeps the name"
+    );
     assert_eq!(second.session.unread_count, 2);
-    assert_eq!(second.session.last_message.as_ref().map(|m| m.text.as_str()), Some("again"));
+    assert_eq!(
+        second
+            .session
+            .last_message
+            .as_ref()
+            .map(|m| m.text.as_str()),
+        Some("again")
+    );
     let kinds: Vec<_> = first.events.iter().map(|e| e.kind.name()).collect();
     assert_eq!(kinds, ["session.created", "message.created"]);
     let kinds: Vec<_> = second.events.iter().map(|e| e.kind.name()).collect();
@@ -44,9 +71,18 @@ async fn the_first_message_creates_the_session_and_later_ones_reuse_it() {
 #[tokio::test]
 async fn a_newer_profile_replaces_the_stored_one() {
     let (store, _dir) = fresh().await;
-    store.record_user_message(&key("bot-a", "u1"), &named("Ada"), &text("hi")).await.unwrap();
-    let newer = Profile { full_name: Some("Ada L.".into()), avatar_url: Some("https://x/a.png".into()) };
-    let r = store.record_user_message(&key("bot-a", "u1"), &newer, &text("hi")).await.unwrap();
+    store
+        .record_user_message(&key("bot-a", "u1"), &named("Ada"), &text("hi"))
+        .await
+        .unwrap();
+    let newer = Profile {
+        full_name: Some("Ada L.".into()),
+        avatar_url: Some("https://x/a.png".into()),
+    };
+    let r = store
+        .record_user_message(&key("bot-a", "u1"), &newer, &text("hi"))
+        .await
+        .unwrap();
     assert_eq!(r.session.full_name.as_deref(), Some("Ada L."));
     assert_eq!(r.session.avatar_url.as_deref(), Some("https://x/a.png"));
 }
@@ -54,23 +90,50 @@ async fn a_newer_profile_replaces_the_stored_one() {
 #[tokio::test]
 async fn threads_and_bots_keep_sessions_apart() {
     let (store, _dir) = fresh().await;
-    let a = store.record_user_message(&key("bot-a", "u1"), &Profile::default(), &text("1")).await.unwrap();
-    let b = store.record_user_message(&key("bot-b", "u1"), &Profile::default(), &text("2")).await.unwrap();
+    let a = store
+        .record_user_message(&key("bot-a", "u1"), &Profile::default(), &text("1"))
+        .await
+        .unwrap();
+    let b = store
+        .record_user_message(&key("bot-b", "u1"), &Profile::default(), &text("2"))
+        .await
+        .unwrap();
     let mut threaded = key("bot-a", "u1");
     threaded.thread_id = Some("t9".into());
-    let t = store.record_user_message(&threaded, &Profile::default(), &text("3")).await.unwrap();
+    let t = store
+        .record_user_message(&threaded, &Profile::default(), &text("3"))
+        .await
+        .unwrap();
     assert_ne!(a.session.id, b.session.id);
     assert_ne!(a.session.id, t.session.id);
     assert_eq!(t.session.thread_id.as_deref(), Some("t9"));
-    assert_eq!(store.session_by_key(&threaded).await.unwrap().map(|s| s.id), Some(t.session.id));
-    assert!(store.session("bot-b", a.session.id).await.unwrap().is_none(), "a session belongs to one bot");
+    assert_eq!(
+        store.session_by_key(&threaded).await.unwrap().map(|s| s.id),
+        Some(t.session.id)
+    );
+    assert!(
+        store
+            .session("bot-b", a.session.id)
+            .await
+            .unwrap()
+            .is_none(),
+        "a session belongs to one bot"
+    );
 }
 
 #[tokio::test]
 async fn pausing_is_idempotent_and_leaves_one_system_line_and_history_row() {
     let (store, _dir) = fresh().await;
-    let s = store.record_user_message(&key("bot-a", "u1"), &Profile::default(), &text("hi")).await.unwrap().session;
-    let pause = PauseChange { paused: true, actor: "api".into(), reason: Some("billing".into()) };
+    let s = store
+        .record_user_message(&key("bot-a", "u1"), &Profile::default(), &text("hi"))
+        .await
+        .unwrap()
+        .session;
+    let pause = PauseChange {
+        paused: true,
+        actor: "api".into(),
+        reason: Some("billing".into()),
+    };
     let first = store.set_paused(s.id, &pause).await.unwrap();
     let again = store.set_paused(s.id, &pause).await.unwrap();
     assert!(first.session.is_paused);
@@ -87,15 +150,23 @@ async fn pausing_is_idempotent_and_leaves_one_system_line_and_history_row() {
         .map(|m| m.text)
         .collect();
     assert_eq!(lines, ["Paused by api: billing"]);
-    let history: i64 = sqlx::query_scalar("select count(*) from pause_history where session_id = ?1")
-        .bind(s.id)
-        .fetch_one(&store.pool)
-        .await
-        .unwrap();
+    let history: i64 =
+        sqlx::query_scalar("select count(*) from pause_history where session_id = ?1")
+            .bind(s.id)
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
     assert_eq!(history, 1);
 
     let resumed = store
-        .set_paused(s.id, &PauseChange { paused: false, actor: "bot".into(), reason: None })
+        .set_paused(
+            s.id,
+            &PauseChange {
+                paused: false,
+                actor: "bot".into(),
+                reason: None,
+            },
+        )
         .await
         .unwrap();
     assert!(!resumed.session.is_paused);
@@ -105,19 +176,36 @@ async fn pausing_is_idempotent_and_leaves_one_system_line_and_history_row() {
 #[tokio::test]
 async fn pausing_an_unknown_session_is_not_found() {
     let (store, _dir) = fresh().await;
-    let change = PauseChange { paused: true, actor: "api".into(), reason: None };
-    assert!(matches!(store.set_paused(999, &change).await, Err(crate::store::StoreError::NotFound("session"))));
+    let change = PauseChange {
+        paused: true,
+        actor: "api".into(),
+        reason: None,
+    };
+    assert!(matches!(
+        store.set_paused(999, &change).await,
+        Err(crate::store::StoreError::NotFound("session"))
+    ));
 }
 
 #[tokio::test]
 async fn an_agent_reply_clears_the_unread_count() {
     let (store, _dir) = fresh().await;
-    let s = store.record_user_message(&key("bot-a", "u1"), &Profile::default(), &text("hi")).await.unwrap().session;
+    let s = store
+        .record_user_message(&key("bot-a", "u1"), &Profile::default(), &text("hi"))
+        .await
+        .unwrap()
+        .session;
     assert_eq!(s.unread_count, 1);
-    let r = store.record_outgoing_message(s.id, Source::Agent, Some("api"), &text("hello")).await.unwrap();
+    let r = store
+        .record_outgoing_message(s.id, Source::Agent, Some("api"), &text("hello"))
+        .await
+        .unwrap();
     assert_eq!(r.session.unread_count, 0);
     assert_eq!(r.message.author.as_deref(), Some("api"));
-    assert!(store.record_outgoing_message(999, Source::Bot, None, &text("x")).await.is_err());
+    assert!(store
+        .record_outgoing_message(999, Source::Bot, None, &text("x"))
+        .await
+        .is_err());
 }
 
 #[tokio::test]
@@ -125,12 +213,19 @@ async fn the_session_list_pages_by_cursor_newest_first_without_gaps() {
     let (store, _dir) = fresh().await;
     for i in 0..7 {
         store
-            .record_user_message(&key("bot-a", &format!("u{i}")), &Profile::default(), &text("hi"))
+            .record_user_message(
+                &key("bot-a", &format!("u{i}")),
+                &Profile::default(),
+                &text("hi"),
+            )
             .await
             .unwrap();
     }
     let mut seen = Vec::new();
-    let mut query = SessionQuery { limit: Some(3), ..Default::default() };
+    let mut query = SessionQuery {
+        limit: Some(3),
+        ..Default::default()
+    };
     loop {
         let page = store.sessions("bot-a", &query).await.unwrap();
         seen.extend(page.sessions.iter().map(|s| s.user_id.clone()));
@@ -146,14 +241,33 @@ async fn the_session_list_pages_by_cursor_newest_first_without_gaps() {
 #[tokio::test]
 async fn search_matches_name_or_user_id_and_takes_wildcards_literally() {
     let (store, _dir) = fresh().await;
-    store.record_user_message(&key("bot-a", "u1"), &named("Ada Lovelace"), &text("hi")).await.unwrap();
-    store.record_user_message(&key("bot-a", "100%"), &named("Grace"), &text("hi")).await.unwrap();
-    store.record_user_message(&key("bot-a", "u3"), &named("Linus"), &text("hi")).await.unwrap();
+    store
+        .record_user_message(&key("bot-a", "u1"), &named("Ada Lovelace"), &text("hi"))
+        .await
+        .unwrap();
+    store
+        .record_user_message(&key("bot-a", "100%"), &named("Grace"), &text("hi"))
+        .await
+        .unwrap();
+    store
+        .record_user_message(&key("bot-a", "u3"), &named("Linus"), &text("hi"))
+        .await
+        .unwrap();
     let find = |s: &str| {
         let store = store.clone();
-        let q = SessionQuery { search_text: Some(s.into()), ..Default::default() };
+        let q = SessionQuery {
+            search_text: Some(s.into()),
+            ..Default::default()
+        };
         async move {
-            store.sessions("bot-a", &q).await.unwrap().sessions.into_iter().map(|s| s.user_id).collect::<Vec<_>>()
+            store
+                .sessions("bot-a", &q)
+                .await
+                .unwrap()
+                .sessions
+                .into_iter()
+                .map(|s| s.user_id)
+                .collect::<Vec<_>>()
         }
     };
     assert_eq!(find("lovelace").await, ["u1"]);
@@ -165,11 +279,38 @@ async fn search_matches_name_or_user_id_and_takes_wildcards_literally() {
 #[tokio::test]
 async fn paused_only_lists_paused_sessions() {
     let (store, _dir) = fresh().await;
-    let a = store.record_user_message(&key("bot-a", "a"), &Profile::default(), &text("hi")).await.unwrap().session;
-    store.record_user_message(&key("bot-a", "b"), &Profile::default(), &text("hi")).await.unwrap();
-    store.set_paused(a.id, &PauseChange { paused: true, actor: "api".into(), reason: None }).await.unwrap();
-    let q = SessionQuery { paused_only: true, ..Default::default() };
-    let ids: Vec<_> = store.sessions("bot-a", &q).await.unwrap().sessions.into_iter().map(|s| s.id).collect();
+    let a = store
+        .record_user_message(&key("bot-a", "a"), &Profile::default(), &text("hi"))
+        .await
+        .unwrap()
+        .session;
+    store
+        .record_user_message(&key("bot-a", "b"), &Profile::default(), &text("hi"))
+        .await
+        .unwrap();
+    store
+        .set_paused(
+            a.id,
+            &PauseChange {
+                paused: true,
+                actor: "api".into(),
+                reason: None,
+            },
+        )
+        .await
+        .unwrap();
+    let q = SessionQuery {
+        paused_only: true,
+        ..Default::default()
+    };
+    let ids: Vec<_> = store
+        .sessions("bot-a", &q)
+        .await
+        .unwrap()
+        .sessions
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
     assert_eq!(ids, [a.id]);
 }
 
@@ -179,52 +320,106 @@ async fn messages_page_backwards_and_come_oldest_first() {
     let mut session_id = 0;
     for i in 0..5 {
         session_id = store
-            .record_user_message(&key("bot-a", "u"), &Profile::default(), &text(&format!("m{i}")))
+            .record_user_message(
+                &key("bot-a", "u"),
+                &Profile::default(),
+                &text(&format!("m{i}")),
+            )
             .await
             .unwrap()
             .session
             .id;
     }
     let newest = store.messages(session_id, None, 2).await.unwrap();
-    assert_eq!(newest.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["m3", "m4"]);
-    let older = store.messages(session_id, Some(newest[0].id), 2).await.unwrap();
-    assert_eq!(older.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["m1", "m2"]);
+    assert_eq!(
+        newest.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
+        ["m3", "m4"]
+    );
+    let older = store
+        .messages(session_id, Some(newest[0].id), 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        older.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
+        ["m1", "m2"]
+    );
 }
 
 #[tokio::test]
 async fn events_are_logged_in_order_and_replayed_per_bot() {
     let (store, _dir) = fresh().await;
-    let a = store.record_user_message(&key("bot-a", "u"), &Profile::default(), &text("a")).await.unwrap();
-    let b = store.record_user_message(&key("bot-b", "u"), &Profile::default(), &text("b")).await.unwrap();
-    let a2 = store.record_user_message(&key("bot-a", "u"), &Profile::default(), &text("a2")).await.unwrap();
+    let a = store
+        .record_user_message(&key("bot-a", "u"), &Profile::default(), &text("a"))
+        .await
+        .unwrap();
+    let b = store
+        .record_user_message(&key("bot-b", "u"), &Profile::default(), &text("b"))
+        .await
+        .unwrap();
+    let a2 = store
+        .record_user_message(&key("bot-a", "u"), &Profile::default(), &text("a2"))
+        .await
+        .unwrap();
     let logged: Vec<_> = a.events.iter().chain(&a2.events).map(|e| e.seq).collect();
     assert!(logged.windows(2).all(|w| w[0] < w[1]));
-    let replayed: Vec<_> = store.events_since("bot-a", 0, 100).await.unwrap().into_iter().map(|e| e.seq).collect();
+    let replayed: Vec<_> = store
+        .events_since("bot-a", 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.seq)
+        .collect();
     assert_eq!(replayed, logged);
-    let after_first = store.events_since("bot-a", a.events[0].seq, 100).await.unwrap();
+    let after_first = store
+        .events_since("bot-a", a.events[0].seq, 100)
+        .await
+        .unwrap();
     assert_eq!(after_first.len(), logged.len() - 1);
     let (oldest, latest) = store.event_bounds().await.unwrap();
     assert_eq!(oldest, a.events[0].seq);
     assert_eq!(latest, a2.events.last().unwrap().seq);
     assert!(b.events.iter().all(|e| e.seq < a2.events[0].seq));
-    assert!(matches!(replayed_kind(&store).await, EventKind::SessionCreated { .. }));
+    assert!(matches!(
+        replayed_kind(&store).await,
+        EventKind::SessionCreated { .. }
+    ));
 }
 
 async fn replayed_kind(store: &SqliteStore) -> EventKind {
-    store.events_since("bot-a", 0, 1).await.unwrap().remove(0).kind
+    store
+        .events_since("bot-a", 0, 1)
+        .await
+        .unwrap()
+        .remove(0)
+        .kind
 }
 
 #[tokio::test]
 async fn notifications_list_newest_first_and_can_be_marked_read() {
     let (store, _dir) = fresh().await;
     for i in 0..3 {
-        let new = NewNotification { message: format!("n{i}"), level: Level::Warning, url: None, session_id: None };
+        let new = NewNotification {
+            message: format!("n{i}"),
+            level: Level::Warning,
+            url: None,
+            session_id: None,
+        };
         store.create_notification("bot-a", &new).await.unwrap();
     }
     let page = store.notifications(false, None, 2).await.unwrap();
-    assert_eq!(page.notifications.iter().map(|n| n.message.as_str()).collect::<Vec<_>>(), ["n2", "n1"]);
+    assert_eq!(
+        page.notifications
+            .iter()
+            .map(|n| n.message.as_str())
+            .collect::<Vec<_>>(),
+        ["n2", "n1"]
+    );
     assert_eq!(page.unread_count, 3);
-    let read = store.mark_notification_read(page.notifications[0].id).await.unwrap().unwrap();
+    let read = store
+        .mark_notification_read(page.notifications[0].id)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(read.read);
     let unread = store.notifications(true, None, 10).await.unwrap();
     assert_eq!(unread.unread_count, 2);
@@ -235,7 +430,13 @@ async fn notifications_list_newest_first_and_can_be_marked_read() {
 #[tokio::test]
 async fn a_setting_is_made_once_and_kept() {
     let (store, _dir) = fresh().await;
-    let first = store.setting_or_insert("k", &|| "one".into()).await.unwrap();
-    let second = store.setting_or_insert("k", &|| "two".into()).await.unwrap();
+    let first = store
+        .setting_or_insert("k", &|| "one".into())
+        .await
+        .unwrap();
+    let second = store
+        .setting_or_insert("k", &|| "two".into())
+        .await
+        .unwrap();
     assert_eq!((first.as_str(), second.as_str()), ("one", "one"));
 }
