@@ -17,6 +17,7 @@ use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::{middleware, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 pub use auth::Auth;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::router())
         .merge(events::router())
         .fallback(|| async { ApiError::NotFound("route") })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
@@ -69,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", api)
         .merge(pages)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

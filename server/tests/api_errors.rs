@@ -150,6 +150,14 @@ async fn an_unknown_api_route_is_a_json_not_found() {
 }
 
 #[tokio::test]
+async fn a_wrong_method_on_a_known_route_is_a_json_method_not_allowed() {
+    let app = spawn_app().await;
+    app.get("/api/v1/bots/welcome-bot/converse/u1")
+        .await
+        .expect_error(405, "method_not_allowed");
+}
+
+#[tokio::test]
 async fn health_answers_without_a_token() {
     let app = spawn_app().await;
     let response = app.client.get(app.url("/healthz")).send().await.unwrap();
