@@ -1,4 +1,10 @@
-//! Reusable pieces of the console, one component per file.
+//! The parts of the console, one component per file.
+pub mod avatar;
+pub mod bell;
+pub mod composer;
 pub mod conversation;
+pub mod keyboard;
 pub mod message_view;
+pub mod profile;
 pub mod session_list;
+pub mod top_bar;

@@ -1,13 +1,20 @@
 //! The hitl web UI (Leptos) and the types and server functions the browser and the server share.
 
+// Leptos views are deeply nested types; the console's exceed the default limit.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod error;
+pub mod format;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod port;
+pub mod state;
 
+mod browser;
 mod components;
+mod console;
 mod live;
 
 use leptos::prelude::*;

@@ -251,6 +251,9 @@ pub struct SessionOverview {
     pub last_heard_on: Option<DateTime<Utc>>,
     pub last_message: Option<Message>,
     pub unread_count: i64,
+    /// Paused, and the user spoke after the last agent reply: someone should answer.
+    #[serde(default)]
+    pub waiting: bool,
 }
 
 impl SessionOverview {
@@ -306,6 +309,14 @@ pub struct Notification {
     pub created_at: DateTime<Utc>,
 }
 
+/// The newest notifications and how many are unread.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationList {
+    pub notifications: Vec<Notification>,
+    pub unread_count: i64,
+}
+
 /// What happened; the only thing pushed to browsers. Serialized flat next to `seq`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -350,18 +361,51 @@ pub struct SessionPage {
     pub next_cursor: Option<String>,
 }
 
+/// Which sessions a list shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionFilter {
+    #[default]
+    All,
+    Paused,
+    /// Paused, and the user spoke after the last agent reply.
+    Waiting,
+}
+
+/// How many sessions each filter holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionCounts {
+    pub all: i64,
+    pub paused: i64,
+    pub waiting: i64,
+}
+
 /// What the session list is asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionQuery {
+    /// The old way to ask for `filter=paused`.
     #[serde(default)]
     pub paused_only: bool,
+    #[serde(default)]
+    pub filter: Option<SessionFilter>,
     #[serde(default)]
     pub search_text: Option<String>,
     #[serde(default)]
     pub cursor: Option<String>,
     #[serde(default)]
     pub limit: Option<u32>,
+}
+
+impl SessionQuery {
+    pub fn effective_filter(&self) -> SessionFilter {
+        if self.paused_only {
+            SessionFilter::Paused
+        } else {
+            self.filter.unwrap_or_default()
+        }
+    }
 }
 
 #[cfg(test)]

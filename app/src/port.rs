@@ -4,13 +4,17 @@
 use std::sync::Arc;
 
 use crate::error::AppError;
-use crate::model::{Message, SessionOverview, SessionPage, SessionQuery};
+use crate::model::{
+    Message, Notification, NotificationList, SessionCounts, SessionOverview, SessionPage,
+    SessionQuery,
+};
 
 #[async_trait::async_trait]
 pub trait ConsolePort: Send + Sync + 'static {
     /// Ids of the bots this server knows, in a stable order.
     async fn bot_ids(&self) -> Result<Vec<String>, AppError>;
     async fn sessions(&self, bot_id: &str, query: SessionQuery) -> Result<SessionPage, AppError>;
+    async fn session_counts(&self, bot_id: &str) -> Result<SessionCounts, AppError>;
     async fn session(&self, bot_id: &str, session_id: i64) -> Result<SessionOverview, AppError>;
     /// A page of a session's messages, oldest first; the newest page when `before` is `None`.
     async fn messages(
@@ -19,6 +23,22 @@ pub trait ConsolePort: Send + Sync + 'static {
         session_id: i64,
         before: Option<i64>,
     ) -> Result<Vec<Message>, AppError>;
+    async fn mark_session_read(
+        &self,
+        bot_id: &str,
+        session_id: i64,
+    ) -> Result<SessionOverview, AppError>;
+    async fn set_paused(
+        &self,
+        bot_id: &str,
+        session_id: i64,
+        paused: bool,
+    ) -> Result<SessionOverview, AppError>;
+    async fn reply(&self, bot_id: &str, session_id: i64, text: String)
+        -> Result<Message, AppError>;
+    async fn notifications(&self) -> Result<NotificationList, AppError>;
+    async fn read_notification(&self, id: i64) -> Result<Notification, AppError>;
+    async fn read_all_notifications(&self) -> Result<(), AppError>;
 }
 
 /// What server functions find in their context.

@@ -3,10 +3,19 @@
 use std::sync::Arc;
 
 use app::error::AppError;
-use app::model::{Message, SessionOverview, SessionPage, SessionQuery};
+use app::model::{
+    Message, Notification, NotificationList, SessionCounts, SessionOverview, SessionPage,
+    SessionQuery,
+};
 use app::port::ConsolePort;
 
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Engine, EngineError, Target};
+
+/// Who the console acts as until accounts exist.
+pub const CONSOLE_ACTOR: &str = "agent";
+
+/// The newest notifications the bell shows.
+const BELL_SIZE: u32 = 30;
 
 pub struct EnginePort {
     engine: Arc<Engine>,
@@ -39,6 +48,10 @@ impl ConsolePort for EnginePort {
         self.engine.sessions(bot_id, &query).await.map_err(to_app)
     }
 
+    async fn session_counts(&self, bot_id: &str) -> Result<SessionCounts, AppError> {
+        self.engine.session_counts(bot_id).await.map_err(to_app)
+    }
+
     async fn session(&self, bot_id: &str, session_id: i64) -> Result<SessionOverview, AppError> {
         self.engine
             .session(bot_id, session_id)
@@ -55,6 +68,65 @@ impl ConsolePort for EnginePort {
         self.engine
             .messages(bot_id, session_id, before, 0)
             .await
+            .map_err(to_app)
+    }
+
+    async fn mark_session_read(
+        &self,
+        bot_id: &str,
+        session_id: i64,
+    ) -> Result<SessionOverview, AppError> {
+        self.engine
+            .mark_session_read(bot_id, session_id)
+            .await
+            .map_err(to_app)
+    }
+
+    async fn set_paused(
+        &self,
+        bot_id: &str,
+        session_id: i64,
+        paused: bool,
+    ) -> Result<SessionOverview, AppError> {
+        self.engine
+            .set_paused(bot_id, Target::Id(session_id), paused, CONSOLE_ACTOR, None)
+            .await
+            .map_err(to_app)
+    }
+
+    async fn reply(
+        &self,
+        bot_id: &str,
+        session_id: i64,
+        text: String,
+    ) -> Result<Message, AppError> {
+        self.engine
+            .agent_reply(bot_id, session_id, &text, CONSOLE_ACTOR)
+            .await
+            .map_err(to_app)
+    }
+
+    async fn notifications(&self) -> Result<NotificationList, AppError> {
+        let page = self
+            .engine
+            .notifications(false, None, BELL_SIZE)
+            .await
+            .map_err(to_app)?;
+        Ok(NotificationList {
+            notifications: page.notifications,
+            unread_count: page.unread_count,
+        })
+    }
+
+    async fn read_notification(&self, id: i64) -> Result<Notification, AppError> {
+        self.engine.mark_notification_read(id).await.map_err(to_app)
+    }
+
+    async fn read_all_notifications(&self) -> Result<(), AppError> {
+        self.engine
+            .mark_all_notifications_read()
+            .await
+            .map(|_| ())
             .map_err(to_app)
     }
 }

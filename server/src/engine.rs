@@ -11,7 +11,7 @@ mod tests;
 use std::future::Future;
 use std::sync::Arc;
 
-use app::model::{Event, Message, SessionOverview, SessionPage, SessionQuery};
+use app::model::{Event, Message, SessionCounts, SessionOverview, SessionPage, SessionQuery};
 use tokio::sync::Mutex;
 
 use crate::bots::{BotEntry, Bots};
@@ -100,6 +100,26 @@ impl Engine {
             .session(bot_id, session_id)
             .await?
             .ok_or(EngineError::NotFound("session"))
+    }
+
+    pub async fn session_counts(&self, bot_id: &str) -> Result<SessionCounts> {
+        self.bot(bot_id)?;
+        Ok(self.store.session_counts(bot_id).await?)
+    }
+
+    /// An agent has seen the session's messages: its unread count goes back to zero.
+    pub async fn mark_session_read(
+        &self,
+        bot_id: &str,
+        session_id: i64,
+    ) -> Result<SessionOverview> {
+        self.session(bot_id, session_id).await?;
+        self.write(bot_id, async {
+            let event = self.store.mark_session_read(session_id).await?;
+            Ok(((), event.into_iter().collect()))
+        })
+        .await?;
+        self.session(bot_id, session_id).await
     }
 
     pub async fn session_by_key(&self, key: &SessionKey) -> Result<SessionOverview> {

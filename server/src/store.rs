@@ -4,8 +4,8 @@
 pub mod sqlite;
 
 use app::model::{
-    Content, Event, Level, Message, Notification, Profile, SessionOverview, SessionPage,
-    SessionQuery, Source,
+    Content, Event, Level, Message, Notification, Profile, SessionCounts, SessionOverview,
+    SessionPage, SessionQuery, Source,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +115,8 @@ pub trait Store: Send + Sync + 'static {
     async fn session(&self, bot_id: &str, session_id: i64) -> Result<Option<SessionOverview>>;
     async fn session_by_key(&self, key: &SessionKey) -> Result<Option<SessionOverview>>;
     async fn sessions(&self, bot_id: &str, query: &SessionQuery) -> Result<SessionPage>;
+    /// How many sessions of the bot each list filter holds.
+    async fn session_counts(&self, bot_id: &str) -> Result<SessionCounts>;
     /// Oldest first; the newest page when `before` is `None`.
     async fn messages(
         &self,
@@ -136,6 +138,8 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<NotificationPage>;
     async fn mark_notification_read(&self, id: i64) -> Result<Option<Notification>>;
+    /// Answers how many were unread.
+    async fn mark_all_notifications_read(&self) -> Result<u64>;
 
     /// Events of one bot after `since`, in order, at most `limit`.
     async fn events_since(&self, bot_id: &str, since: i64, limit: u32) -> Result<Vec<Event>>;

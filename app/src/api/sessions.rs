@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{Message, SessionPage, SessionQuery};
+use crate::model::{Message, SessionCounts, SessionPage, SessionQuery};
 
 #[server]
 pub async fn bot_ids() -> Result<Vec<String>, AppError> {
@@ -16,6 +16,11 @@ pub async fn list_sessions(bot_id: String, query: SessionQuery) -> Result<Sessio
 }
 
 #[server]
+pub async fn count_sessions(bot_id: String) -> Result<SessionCounts, AppError> {
+    crate::port::port()?.session_counts(&bot_id).await
+}
+
+#[server]
 pub async fn list_messages(
     bot_id: String,
     session_id: i64,
@@ -24,4 +29,19 @@ pub async fn list_messages(
     crate::port::port()?
         .messages(&bot_id, session_id, before)
         .await
+}
+
+/// A session and its newest messages, for opening it in the console.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OpenedSession {
+    pub session: crate::model::SessionOverview,
+    pub messages: Vec<Message>,
+}
+
+#[server]
+pub async fn open_session(bot_id: String, session_id: i64) -> Result<OpenedSession, AppError> {
+    let port = crate::port::port()?;
+    let session = port.session(&bot_id, session_id).await?;
+    let messages = port.messages(&bot_id, session_id, None).await?;
+    Ok(OpenedSession { session, messages })
 }

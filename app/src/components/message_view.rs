@@ -3,11 +3,19 @@
 
 use leptos::prelude::*;
 
+use crate::console::use_console;
 use crate::model::{Content, Message, Source};
+use crate::state::Pending;
 
 #[component]
 pub fn MessageView(message: Message) -> impl IntoView {
-    let time = message.ts.format("%H:%M").to_string();
+    let console = use_console();
+    let ts = message.ts;
+    let time = move || {
+        (ts + chrono::Duration::minutes(console.utc_offset.get() as i64))
+            .format("%H:%M")
+            .to_string()
+    };
     let exact = message.ts.to_rfc3339();
     let label = match message.source {
         Source::User => "User".to_string(),
@@ -31,6 +39,19 @@ pub fn MessageView(message: Message) -> impl IntoView {
         </li>
     }
     .into_any()
+}
+
+/// The agent's message while it is being stored (or when storing failed).
+#[component]
+pub fn PendingView(pending: Pending) -> impl IntoView {
+    let failed = pending.error.is_some();
+    view! {
+        <li class="message from-agent pending" class:failed=failed>
+            <span class="who">"You"</span>
+            <div class="bubble"><p class="text">{pending.text}</p></div>
+            <span class="pending-state">{pending.error.unwrap_or_else(|| "Sending…".into())}</span>
+        </li>
+    }
 }
 
 fn content_view(content: Content) -> AnyView {

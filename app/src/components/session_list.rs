@@ -1,39 +1,191 @@
-//! The list of sessions: who, last message, paused and unread badges.
+//! The session list: search, All / Paused / Waiting filters with counts, rows newest first, more
+//! rows by cursor as the agent scrolls.
+
+use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::model::{SessionOverview, Source};
+use crate::api::{count_sessions, list_sessions};
+use crate::components::avatar::Avatar;
+use crate::console::use_console;
+use crate::format::relative_time;
+use crate::model::{SessionOverview, SessionQuery, Source};
+use crate::state::{Filter, ListView};
+
+/// Where the search box's text goes after the agent stops typing.
+const SEARCH_DELAY: Duration = Duration::from_millis(250);
+
+fn query_for(view: &ListView, cursor: Option<String>) -> SessionQuery {
+    SessionQuery {
+        paused_only: false,
+        filter: Some(view.filter),
+        search_text: Some(view.search.clone()).filter(|s| !s.trim().is_empty()),
+        cursor,
+        limit: None,
+    }
+}
 
 #[component]
-pub fn SessionList(
-    sessions: Vec<SessionOverview>,
-    bot_id: String,
-    selected: Option<i64>,
-) -> impl IntoView {
-    if sessions.is_empty() {
-        return view! { <p class="muted empty">"No conversations yet."</p> }.into_any();
-    }
+pub fn SessionPane() -> impl IntoView {
+    let console = use_console();
+    let view_signal = console.view;
+    let first_page = Resource::new(
+        move || {
+            (
+                console.bot_id.get(),
+                view_signal.get(),
+                console.reload.get(),
+            )
+        },
+        |(bot, view, _)| list_sessions(bot, query_for(&view, None)),
+    );
+    let counts = Resource::new(
+        move || {
+            (
+                console.bot_id.get(),
+                console.counts_due.get(),
+                console.reload.get(),
+            )
+        },
+        |(bot, _, _)| count_sessions(bot),
+    );
+    let loading_more = RwSignal::new(false);
+    let load_more = move || {
+        let Some(cursor) = console.list.read_untracked().next_cursor.clone() else {
+            return;
+        };
+        if loading_more.get_untracked() {
+            return;
+        }
+        loading_more.set(true);
+        let (bot, view) = (console.bot_id.get_untracked(), view_signal.get_untracked());
+        leptos::task::spawn_local(async move {
+            if let Ok(page) = list_sessions(bot, query_for(&view, Some(cursor))).await {
+                console
+                    .list
+                    .update(|l| l.add_page(page.sessions, page.next_cursor));
+            }
+            loading_more.set(false);
+        });
+    };
+
+    // Debounced search: only the last keystroke's text is searched.
+    let typed = RwSignal::new(0u64);
+    let on_search = move |ev: leptos::ev::Event| {
+        let text = event_target_value(&ev);
+        let generation = typed.get_untracked() + 1;
+        typed.set(generation);
+        set_timeout(
+            move || {
+                if typed.get_untracked() == generation {
+                    view_signal.update(|v| v.search = text);
+                }
+            },
+            SEARCH_DELAY,
+        );
+    };
+
     view! {
-        <ul class="session-list">
-            {sessions
-                .into_iter()
-                .map(|s| {
-                    let is_selected = selected == Some(s.id);
-                    view! { <SessionRow session=s bot_id=bot_id.clone() is_selected/> }
-                })
-                .collect_view()}
-        </ul>
+        <nav class="sessions" aria-label="Sessions">
+            <div class="list-tools">
+                <input
+                    id="session-search"
+                    type="search"
+                    placeholder="Search by name or user id  ( / )"
+                    aria-label="Search sessions"
+                    autocomplete="off"
+                    on:input=on_search
+                />
+                <div class="filters" role="group" aria-label="Filter sessions">
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            if let Ok(c) = counts.await {
+                                console.counts.set(c);
+                            }
+                            Filter::ALL
+                        .into_iter()
+                        .map(|filter| {
+                            let count = move || {
+                                let c = console.counts.get();
+                                match filter {
+                                    Filter::All => c.all,
+                                    Filter::Paused => c.paused,
+                                    Filter::Waiting => c.waiting,
+                                }
+                            };
+                            view! {
+                                <button
+                                    class="filter"
+                                    aria-pressed=move || (view_signal.read().filter == filter).to_string()
+                                    on:click=move |_| view_signal.update(|v| v.filter = filter)
+                                >
+                                    {filter.label()}
+                                    " "
+                                    <span class="filter-count">{count}</span>
+                                </button>
+                            }
+                        })
+                        .collect_view()
+                        })}
+                    </Suspense>
+                </div>
+            </div>
+            <div
+                class="session-scroll"
+                on:scroll=move |ev| {
+                    let el = event_target::<leptos::web_sys::Element>(&ev);
+                    if el.scroll_top() + el.client_height() + 200 >= el.scroll_height() {
+                        load_more();
+                    }
+                }
+            >
+                <Transition fallback=|| view! { <p class="muted empty">"Loading sessions…"</p> }>
+                    {move || Suspend::new(async move {
+                        match first_page.await {
+                            Ok(page) => {
+                                console.list.set(Default::default());
+                                console.list.update(|l| l.add_page(page.sessions, page.next_cursor));
+                                view! {
+                                    <SessionRows/>
+                                    <Show when=move || console.list.read().next_cursor.is_some()>
+                                        <button class="load-more" on:click=move |_| load_more() disabled=move || loading_more.get()>
+                                            "Load more sessions"
+                                        </button>
+                                    </Show>
+                                }
+                                .into_any()
+                            }
+                            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </div>
+        </nav>
     }
     .into_any()
 }
 
 #[component]
-fn SessionRow(session: SessionOverview, bot_id: String, is_selected: bool) -> impl IntoView {
-    let href = format!(
-        "/modules/hitl?bot={}&session={}",
-        url_escape(&bot_id),
-        session.id
-    );
+fn SessionRows() -> impl IntoView {
+    let console = use_console();
+    let empty = move || console.list.read().sessions.is_empty();
+    view! {
+        <Show when=empty fallback=|| ()>
+            <p class="muted empty">"No conversations here."</p>
+        </Show>
+        <ul class="session-list">
+            <For each=move || console.list.get().sessions key=|s| (s.id, s.last_event_on, s.unread_count, s.is_paused, s.full_name.clone()) let:session>
+                <SessionRow session/>
+            </For>
+        </ul>
+    }
+}
+
+#[component]
+fn SessionRow(session: SessionOverview) -> impl IntoView {
+    let console = use_console();
+    let id = session.id;
+    let is_selected = move || console.selected.get() == Some(id);
     let name = session.display_name().to_string();
     let preview = session
         .last_message
@@ -41,19 +193,27 @@ fn SessionRow(session: SessionOverview, bot_id: String, is_selected: bool) -> im
         .map(|m| format!("{}{}", prefix(m.source), m.text))
         .unwrap_or_default();
     let unread = session.unread_count;
+    let last = session.last_event_on;
     view! {
-        <li class="session-row" class:selected=is_selected>
-            <a href=href aria-current=is_selected.then_some("page")>
-                <span class="avatar" aria-hidden="true">{initials(&name)}</span>
+        <li class="session-row" class:selected=is_selected class:paused=session.is_paused>
+            <a id=format!("session-{id}") href=console.session_href(id) aria-current=move || is_selected().then_some("page")>
+                <Avatar name=name.clone() url=session.avatar_url.clone()/>
                 <span class="session-main">
-                    <span class="session-name">{name}</span>
+                    <span class="session-top">
+                        <span class="session-name">{name}</span>
+                        <time class="session-time" datetime=last.to_rfc3339()>
+                            {move || relative_time(console.now.get(), last)}
+                        </time>
+                    </span>
                     <span class="session-channel">{session.channel.clone()}</span>
                     <span class="session-preview">{preview}</span>
                 </span>
-                {session.is_paused.then(|| view! { <span class="badge paused">"Paused"</span> })}
-                {(unread > 0).then(|| view! {
-                    <span class="badge unread" aria-label=format!("{unread} unread")>{unread}</span>
-                })}
+                <span class="session-badges">
+                    {session.is_paused.then(|| view! { <span class="badge paused">"Paused"</span> })}
+                    {(unread > 0).then(|| view! {
+                        <span class="badge unread" aria-label=format!("{unread} unread")>{unread}</span>
+                    })}
+                </span>
             </a>
         </li>
     }
@@ -65,44 +225,5 @@ fn prefix(source: Source) -> &'static str {
         Source::Bot => "Bot: ",
         Source::Agent => "Agent: ",
         Source::System => "",
-    }
-}
-
-/// Up to two initials for the avatar placeholder.
-pub fn initials(name: &str) -> String {
-    name.split_whitespace()
-        .filter_map(|w| w.chars().next())
-        .take(2)
-        .flat_map(char::to_uppercase)
-        .collect()
-}
-
-/// Escapes a bot id for a query string (ids are simple, but nothing is assumed).
-fn url_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn initials_take_the_first_letters_of_two_words() {
-        assert_eq!(initials("ada lovelace byron"), "AL");
-        assert_eq!(initials("u-42"), "U");
-        assert_eq!(initials(""), "");
-    }
-
-    #[test]
-    fn url_escape_keeps_safe_characters_only() {
-        assert_eq!(url_escape("welcome-bot"), "welcome-bot");
-        assert_eq!(url_escape("a b&c"), "a%20b%26c");
     }
 }

@@ -34,4 +34,8 @@ impl Engine {
             .await?
             .ok_or(EngineError::NotFound("notification"))
     }
+
+    pub async fn mark_all_notifications_read(&self) -> Result<u64> {
+        Ok(self.store.mark_all_notifications_read().await?)
+    }
 }

@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/v1/notifications", get(notifications_index))
         .route("/v1/notifications/{id}/read", post(notifications_read))
+        .route("/v1/notifications/read", post(notifications_read_all))
 }
 
 #[derive(Deserialize)]
@@ -90,4 +91,17 @@ async fn notifications_read(
     Path(id): Path<i64>,
 ) -> Result<Json<Notification>, ApiError> {
     Ok(Json(state.engine.mark_notification_read(id).await?))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReadAllResponse {
+    marked_read: u64,
+}
+
+async fn notifications_read_all(
+    State(state): State<AppState>,
+) -> Result<Json<ReadAllResponse>, ApiError> {
+    let marked_read = state.engine.mark_all_notifications_read().await?;
+    Ok(Json(ReadAllResponse { marked_read }))
 }

@@ -1,7 +1,7 @@
 //! Sessions for agents and tools: list, show, history, agent reply.
 //! Under `/v1/bots/{botId}/mod/hitl/sessions`.
 
-use app::model::{Message, SessionOverview, SessionPage, SessionQuery};
+use app::model::{Message, SessionCounts, SessionOverview, SessionPage, SessionQuery};
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::Router;
@@ -16,6 +16,14 @@ pub const API_ACTOR: &str = "api";
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/bots/{bot_id}/mod/hitl/sessions", get(sessions_index))
+        .route(
+            "/v1/bots/{bot_id}/mod/hitl/sessions/counts",
+            get(sessions_counts),
+        )
+        .route(
+            "/v1/bots/{bot_id}/mod/hitl/sessions/{id}/read",
+            post(sessions_read),
+        )
         .route(
             "/v1/bots/{bot_id}/mod/hitl/sessions/{id}",
             get(sessions_show),
@@ -36,6 +44,20 @@ async fn sessions_index(
     Query(query): Query<SessionQuery>,
 ) -> Result<Json<SessionPage>, ApiError> {
     Ok(Json(state.engine.sessions(&bot_id, &query).await?))
+}
+
+async fn sessions_counts(
+    State(state): State<AppState>,
+    Path(bot_id): Path<String>,
+) -> Result<Json<SessionCounts>, ApiError> {
+    Ok(Json(state.engine.session_counts(&bot_id).await?))
+}
+
+async fn sessions_read(
+    State(state): State<AppState>,
+    Path((bot_id, id)): Path<(String, i64)>,
+) -> Result<Json<SessionOverview>, ApiError> {
+    Ok(Json(state.engine.mark_session_read(&bot_id, id).await?))
 }
 
 async fn sessions_show(

@@ -256,6 +256,9 @@ impl super::Store for SqliteStore {
     ) -> Result<app::model::SessionPage> {
         sessions::list(&self.pool, bot_id, query).await
     }
+    async fn session_counts(&self, bot_id: &str) -> Result<app::model::SessionCounts> {
+        sessions::counts(&self.pool, bot_id).await
+    }
     async fn messages(
         &self,
         session_id: i64,
@@ -278,6 +281,9 @@ impl super::Store for SqliteStore {
         limit: u32,
     ) -> Result<super::NotificationPage> {
         notifications::list(&self.pool, unread_only, before, limit).await
+    }
+    async fn mark_all_notifications_read(&self) -> Result<u64> {
+        notifications::mark_all_read(&self.pool).await
     }
     async fn mark_notification_read(&self, id: i64) -> Result<Option<app::model::Notification>> {
         notifications::mark_read(&self.pool, id).await

@@ -88,3 +88,12 @@ pub async fn mark_read(pool: &SqlitePool, id: i64) -> Result<Option<Notification
     .await?;
     row.map(NotificationRow::into_notification).transpose()
 }
+
+/// Marks every notification read; answers how many were unread.
+pub async fn mark_all_read(pool: &SqlitePool) -> Result<u64> {
+    let done = sqlx::query("update notifications set read_at = ?1 where read_at is null")
+        .bind(now_ms())
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -21,6 +21,7 @@ pub struct SessionRow {
     pub paused_at: Option<i64>,
     pub last_event_on: i64,
     pub last_heard_on: Option<i64>,
+    pub last_agent_reply_on: Option<i64>,
     pub unread_count: i64,
     pub m_id: Option<i64>,
     pub m_kind: Option<String>,
@@ -34,7 +35,7 @@ pub struct SessionRow {
 /// Sessions with their last message, in one query (no query per row).
 pub const SESSION_SELECT: &str = "select s.id, s.bot_id, s.channel, s.user_id, s.thread_id, \
      s.full_name, s.avatar_url, s.paused, s.paused_by, s.paused_reason, s.paused_at, \
-     s.last_event_on, s.last_heard_on, s.unread_count, \
+     s.last_event_on, s.last_heard_on, s.last_agent_reply_on, s.unread_count, \
      m.id as m_id, m.kind as m_kind, m.source as m_source, m.text as m_text, \
      m.payload as m_payload, m.author as m_author, m.created_at as m_created_at \
      from sessions s left join messages m on m.id = s.last_message_id";
@@ -79,6 +80,8 @@ impl SessionRow {
             last_heard_on: self.last_heard_on.map(time),
             last_message,
             unread_count: self.unread_count,
+            waiting: self.paused
+                && self.last_heard_on.unwrap_or(0) > self.last_agent_reply_on.unwrap_or(0),
         })
     }
 }

@@ -1,7 +1,8 @@
 //! Sessions, their messages and their pause state in SQLite.
 
 use app::model::{
-    Content, EventKind, Message, Profile, SessionOverview, SessionPage, SessionQuery, Source,
+    Content, EventKind, Message, Profile, SessionCounts, SessionFilter, SessionOverview,
+    SessionPage, SessionQuery, Source,
 };
 use sqlx::{SqliteConnection, SqlitePool};
 
@@ -112,14 +113,17 @@ pub async fn record_outgoing_message(
     let now = now_ms();
     let message = insert_message(&mut tx, session_id, source, author, content, now).await?;
     // An agent who answers has read what came before.
+    let agent = source == Source::Agent;
     let touched = sqlx::query(
         "update sessions set last_event_on = ?2, last_message_id = ?3, \
-             unread_count = case when ?4 then 0 else unread_count end where id = ?1",
+             unread_count = case when ?4 then 0 else unread_count end, \
+             last_agent_reply_on = case when ?4 then ?2 else last_agent_reply_on end \
+         where id = ?1",
     )
     .bind(session_id)
     .bind(now)
     .bind(message.id)
-    .bind(source == Source::Agent)
+    .bind(agent)
     .execute(&mut *tx)
     .await?;
     if touched.rows_affected() == 0 {
@@ -285,13 +289,14 @@ pub async fn list(pool: &SqlitePool, bot_id: &str, query: &SessionQuery) -> Resu
     // One more row than asked tells whether there is a next page.
     let rows = sqlx::query_as::<_, SessionRow>(&format!(
         "{SESSION_SELECT} where s.bot_id = ?1 \
-           and (?2 = 0 or s.paused = 1) \
+           and (?2 = 'all' or s.paused = 1) \
+           and (?2 != 'waiting' or s.last_heard_on > coalesce(s.last_agent_reply_on, 0)) \
            and (?3 is null or s.full_name like ?3 escape '\\' or s.user_id like ?3 escape '\\') \
            and (?4 is null or s.last_event_on < ?4 or (s.last_event_on = ?4 and s.id < ?5)) \
          order by s.last_event_on desc, s.id desc limit ?6"
     ))
     .bind(bot_id)
-    .bind(query.paused_only)
+    .bind(filter_name(query.effective_filter()))
     .bind(search)
     .bind(after.map(|c| c.0))
     .bind(after.map(|c| c.1))
@@ -393,6 +398,30 @@ async fn overview(conn: &mut SqliteConnection, session_id: i64) -> Result<Sessio
         .await?
         .ok_or(StoreError::NotFound("session"))?
         .into_overview()
+}
+
+fn filter_name(filter: SessionFilter) -> &'static str {
+    match filter {
+        SessionFilter::All => "all",
+        SessionFilter::Paused => "paused",
+        SessionFilter::Waiting => "waiting",
+    }
+}
+
+pub async fn counts(pool: &SqlitePool, bot_id: &str) -> Result<SessionCounts> {
+    let (all, paused, waiting) = sqlx::query_as::<_, (i64, i64, i64)>(
+        "select count(*), coalesce(sum(paused), 0), \
+                coalesce(sum(paused = 1 and last_heard_on > coalesce(last_agent_reply_on, 0)), 0) \
+         from sessions where bot_id = ?1",
+    )
+    .bind(bot_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(SessionCounts {
+        all,
+        paused,
+        waiting,
+    })
 }
 
 /// A cursor is `<last activity in ms>.<session id>` of the last row of the previous page.

@@ -1,0 +1,103 @@
+//! The agent's composer: Enter sends, Shift+Enter adds a line, Esc leaves. The message shows at
+//! once and is confirmed when stored; when sending fails the error shows and the text is kept.
+
+use leptos::html::Textarea;
+use leptos::prelude::*;
+
+use crate::api::send_reply;
+use crate::console::use_console;
+use crate::state::Pending;
+
+#[component]
+pub fn Composer() -> impl IntoView {
+    let console = use_console();
+    let field = NodeRef::<Textarea>::new();
+    let next_local = StoredValue::new(0u64);
+    let error = RwSignal::new(None::<String>);
+    let running = move || console.current.get().is_some_and(|s| !s.is_paused);
+
+    let send = move || {
+        let Some(area) = field.get_untracked() else {
+            return;
+        };
+        let text = area.value();
+        if text.trim().is_empty() {
+            return;
+        }
+        let (Some(session_id), bot) = (
+            console.selected.get_untracked(),
+            console.bot_id.get_untracked(),
+        ) else {
+            return;
+        };
+        next_local.update_value(|n| *n += 1);
+        let local_id = next_local.get_value();
+        console.convo.update(|c| {
+            c.pending.push(Pending {
+                local_id,
+                text: text.clone(),
+                error: None,
+            })
+        });
+        console.scroll_to_end.update(|n| *n += 1);
+        area.set_value("");
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match send_reply(bot, session_id, text.clone()).await {
+                Ok(stored) => console.convo.update(|c| c.confirm(local_id, stored)),
+                Err(e) => {
+                    let message = format!("Not sent: {e}");
+                    console.convo.update(|c| c.fail(local_id, message.clone()));
+                    error.set(Some(message));
+                    if let Some(area) = field.get_untracked() {
+                        if area.value().is_empty() {
+                            area.set_value(&text);
+                        }
+                    }
+                }
+            }
+        });
+    };
+
+    let on_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        "Enter" if !ev.shift_key() && !ev.is_composing() => {
+            ev.prevent_default();
+            send();
+        }
+        "Escape" => {
+            if let Some(area) = field.get_untracked() {
+                let _ = area.blur();
+            }
+        }
+        _ => {}
+    };
+
+    view! {
+        <form
+            class="composer"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                send();
+            }
+        >
+            <Show when=running>
+                <p class="composer-hint">"Sending pauses the bot for this conversation."</p>
+            </Show>
+            <Show when=move || error.get().is_some()>
+                <p class="error" role="alert">{move || error.get()}</p>
+            </Show>
+            <div class="composer-row">
+                <textarea
+                    id="composer"
+                    node_ref=field
+                    rows="2"
+                    aria-label="Reply to the user"
+                    placeholder="Write a reply… (Enter sends, Shift+Enter for a new line)"
+                    on:keydown=on_key
+                ></textarea>
+                <button type="submit">"Send"</button>
+            </div>
+        </form>
+    }
+    .into_any()
+}

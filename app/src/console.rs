@@ -1,0 +1,239 @@
+//! The console's shared state: the signals every part of the console reads, provided as context,
+//! and how live events change them.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+
+use crate::browser;
+use crate::live::LiveStatus;
+use crate::model::{Event, EventKind, SessionCounts, SessionOverview};
+use crate::state::{Bell, Conversation, ListView, SessionList};
+
+/// Messages per page of a conversation (the server's default page).
+pub const PAGE: usize = 50;
+
+#[derive(Clone, Copy)]
+pub struct Console {
+    pub bot_id: Memo<String>,
+    pub selected: Memo<Option<i64>>,
+    pub view: RwSignal<ListView>,
+    pub list: RwSignal<SessionList>,
+    pub counts: RwSignal<SessionCounts>,
+    /// The open session (kept even when the list's filter hides it).
+    pub current: RwSignal<Option<SessionOverview>>,
+    pub convo: RwSignal<Conversation>,
+    pub bell: RwSignal<Bell>,
+    pub toasts: RwSignal<Vec<crate::model::Notification>>,
+    pub status: RwSignal<LiveStatus>,
+    /// Ticks every 30 s so relative times stay true.
+    pub now: RwSignal<DateTime<Utc>>,
+    /// The browser's UTC offset in minutes; 0 on the server.
+    pub utc_offset: RwSignal<i32>,
+    /// Whether the agent is looking at the newest message of the open conversation.
+    pub at_bottom: RwSignal<bool>,
+    /// New messages that arrived below while the agent read older ones.
+    pub new_below: RwSignal<usize>,
+    /// Bumped to scroll the conversation to its newest message.
+    pub scroll_to_end: RwSignal<u64>,
+    /// Bumped to fetch everything again (after a `resync`).
+    pub reload: RwSignal<u64>,
+    /// Bumped (at most twice a second) to fetch the filter counts again.
+    pub counts_due: RwSignal<u64>,
+    counts_pending: RwSignal<bool>,
+    read_pending: RwSignal<bool>,
+}
+
+impl Console {
+    pub fn new(bot_id: Memo<String>, selected: Memo<Option<i64>>) -> Self {
+        Console {
+            bot_id,
+            selected,
+            view: RwSignal::new(ListView::default()),
+            list: RwSignal::new(SessionList::default()),
+            counts: RwSignal::new(SessionCounts::default()),
+            current: RwSignal::new(None),
+            convo: RwSignal::new(Conversation::default()),
+            bell: RwSignal::new(Bell::default()),
+            toasts: RwSignal::new(Vec::new()),
+            status: RwSignal::new(LiveStatus::Connecting),
+            now: RwSignal::new(Utc::now()),
+            utc_offset: RwSignal::new(0),
+            at_bottom: RwSignal::new(true),
+            new_below: RwSignal::new(0),
+            scroll_to_end: RwSignal::new(0),
+            reload: RwSignal::new(0),
+            counts_due: RwSignal::new(0),
+            counts_pending: RwSignal::new(false),
+            read_pending: RwSignal::new(false),
+        }
+    }
+
+    /// Applies one live event to the console's state.
+    pub fn apply(&self, event: Event) {
+        match event.kind {
+            EventKind::Resync => self.reload.update(|n| *n += 1),
+            EventKind::SessionCreated { session } | EventKind::SessionUpdated { session } => {
+                self.apply_session(session)
+            }
+            EventKind::MessageCreated { message } => {
+                if self.selected.get_untracked() != Some(message.session_id) {
+                    return;
+                }
+                let from_user = message.source == crate::model::Source::User;
+                let added = self
+                    .convo
+                    .try_update(|c| c.merge(vec![message]))
+                    .unwrap_or(0);
+                if added == 0 {
+                    return;
+                }
+                if self.at_bottom.get_untracked() {
+                    self.scroll_to_end.update(|n| *n += 1);
+                } else {
+                    self.new_below.update(|n| *n += added);
+                }
+                if from_user && !browser::tab_hidden() {
+                    self.mark_read_soon();
+                }
+            }
+            EventKind::NotificationCreated { notification } => {
+                let fresh = self
+                    .bell
+                    .try_update(|b| b.add(notification.clone()))
+                    .unwrap_or(false);
+                if !fresh {
+                    return;
+                }
+                if browser::tab_hidden() {
+                    browser::desktop_notify("hitl", &notification.message);
+                    browser::play_chime();
+                }
+                self.toast(notification);
+            }
+        }
+    }
+
+    /// A newer snapshot of a session: the list, the open session and the counts follow it.
+    pub fn apply_session(&self, session: SessionOverview) {
+        if session.bot_id != self.bot_id.get_untracked() {
+            return;
+        }
+        if self
+            .current
+            .with_untracked(|c| c.as_ref().is_some_and(|c| c.id == session.id))
+        {
+            self.current.update(|c| {
+                if c.as_ref()
+                    .is_none_or(|c| c.last_event_on <= session.last_event_on)
+                {
+                    *c = Some(session.clone());
+                }
+            });
+        }
+        let view = self.view.get_untracked();
+        self.list.update(|l| l.apply(session, &view));
+        self.refresh_counts_soon();
+    }
+
+    fn toast(&self, notification: crate::model::Notification) {
+        let id = notification.id;
+        self.toasts.update(|t| t.push(notification));
+        let toasts = self.toasts;
+        set_timeout(
+            move || toasts.update(|t| t.retain(|n| n.id != id)),
+            Duration::from_secs(8),
+        );
+    }
+
+    fn refresh_counts_soon(&self) {
+        if self.counts_pending.get_untracked() {
+            return;
+        }
+        self.counts_pending.set(true);
+        let (pending, due) = (self.counts_pending, self.counts_due);
+        set_timeout(
+            move || {
+                pending.set(false);
+                due.update(|n| *n += 1);
+            },
+            Duration::from_millis(500),
+        );
+    }
+
+    /// Tells the server the agent has seen the open conversation (at most once a second).
+    pub fn mark_read_soon(&self) {
+        if self.read_pending.get_untracked() {
+            return;
+        }
+        self.read_pending.set(true);
+        let console = *self;
+        set_timeout(
+            move || {
+                console.read_pending.set(false);
+                console.mark_read_now();
+            },
+            Duration::from_secs(1),
+        );
+    }
+
+    pub fn mark_read_now(&self) {
+        let (Some(id), bot) = (self.selected.get_untracked(), self.bot_id.get_untracked()) else {
+            return;
+        };
+        let console = *self;
+        leptos::task::spawn_local(async move {
+            if let Ok(session) = crate::api::mark_session_read(bot, id).await {
+                console.apply_session(session);
+            }
+        });
+    }
+
+    /// The address of a session of this bot in the console.
+    pub fn session_href(&self, session_id: i64) -> String {
+        session_href(&self.bot_id.get_untracked(), session_id)
+    }
+}
+
+pub fn session_href(bot_id: &str, session_id: i64) -> String {
+    format!(
+        "/modules/hitl?bot={}&session={session_id}",
+        url_escape(bot_id)
+    )
+}
+
+/// Escapes a value for a query string (bot ids are simple, but nothing is assumed).
+pub fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub fn use_console() -> Console {
+    expect_context::<Console>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_escape_keeps_safe_characters_only() {
+        assert_eq!(url_escape("welcome-bot"), "welcome-bot");
+        assert_eq!(url_escape("a b&c"), "a%20b%26c");
+    }
+
+    #[test]
+    fn a_session_link_names_bot_and_session() {
+        assert_eq!(
+            session_href("welcome-bot", 7),
+            "/modules/hitl?bot=welcome-bot&session=7"
+        );
+    }
+}

@@ -1,0 +1,146 @@
+//! Plain functions the console uses to show times and group messages.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+
+use crate::model::Message;
+
+/// "now", "5 min", "3 h", "yesterday", "4 d", or the date: short enough for a list row.
+pub fn relative_time(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
+    let seconds = (now - then).num_seconds().max(0);
+    match seconds {
+        0..=44 => "now".into(),
+        45..=3_599 => format!("{} min", (seconds + 30) / 60),
+        3_600..=86_399 => format!("{} h", seconds / 3_600),
+        _ => {
+            let days = (now.date_naive() - then.date_naive()).num_days();
+            match days {
+                ..=1 => "yesterday".into(),
+                2..=6 => format!("{days} d"),
+                _ if then.year() == now.year() => then.format("%b %-d").to_string(),
+                _ => then.format("%b %-d, %Y").to_string(),
+            }
+        }
+    }
+}
+
+/// A duration in words, for "paused for 12 min".
+pub fn duration_words(now: DateTime<Utc>, since: DateTime<Utc>) -> String {
+    let minutes = (now - since).num_minutes().max(0);
+    match minutes {
+        0 => "less than a minute".into(),
+        1..=59 => format!("{minutes} min"),
+        60..=1_439 => format!("{} h {} min", minutes / 60, minutes % 60),
+        _ => format!("{} d", minutes / 1_440),
+    }
+}
+
+/// The heading of a day of messages: "Today", "Yesterday", or the date.
+pub fn day_label(today: NaiveDate, day: NaiveDate) -> String {
+    match (today - day).num_days() {
+        0 => "Today".into(),
+        1 => "Yesterday".into(),
+        _ if day.year() == today.year() => day.format("%A, %B %-d").to_string(),
+        _ => day.format("%B %-d, %Y").to_string(),
+    }
+}
+
+/// Consecutive messages of the same (UTC) day, in order.
+pub fn group_by_day(messages: &[Message]) -> Vec<(NaiveDate, Vec<Message>)> {
+    let mut days: Vec<(NaiveDate, Vec<Message>)> = Vec::new();
+    for m in messages {
+        let day = m.ts.date_naive();
+        match days.last_mut() {
+            Some((d, list)) if *d == day => list.push(m.clone()),
+            _ => days.push((day, vec![m.clone()])),
+        }
+    }
+    days
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Direction, Source};
+    use chrono::TimeZone;
+
+    fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
+    }
+
+    fn message(id: i64, ts: DateTime<Utc>) -> Message {
+        Message {
+            id,
+            session_id: 1,
+            kind: "text".into(),
+            source: Source::User,
+            direction: Direction::In,
+            text: format!("m{id}"),
+            payload: serde_json::json!({"type": "text", "text": format!("m{id}")}),
+            author: None,
+            ts,
+        }
+    }
+
+    #[test]
+    fn relative_time_reads_like_a_list_row() {
+        let now = at(2026, 11, 22, 12, 0, 0);
+        assert_eq!(relative_time(now, at(2026, 11, 22, 11, 59, 30)), "now");
+        assert_eq!(relative_time(now, at(2026, 11, 22, 11, 55, 0)), "5 min");
+        assert_eq!(relative_time(now, at(2026, 11, 22, 9, 0, 0)), "3 h");
+        assert_eq!(relative_time(now, at(2026, 11, 21, 8, 0, 0)), "yesterday");
+        assert_eq!(relative_time(now, at(2026, 11, 18, 8, 0, 0)), "4 d");
+        assert_eq!(relative_time(now, at(2026, 3, 3, 8, 0, 0)), "Mar 3");
+        assert_eq!(relative_time(now, at(2025, 3, 3, 8, 0, 0)), "Mar 3, 2025");
+        assert_eq!(
+            relative_time(now, at(2026, 11, 22, 12, 5, 0)),
+            "now",
+            "clock skew is not negative"
+        );
+    }
+
+    #[test]
+    fn durations_are_in_minutes_hours_or_days() {
+        let now = at(2026, 11, 22, 12, 0, 0);
+        assert_eq!(
+            duration_words(now, at(2026, 11, 22, 11, 59, 50)),
+            "less than a minute"
+        );
+        assert_eq!(duration_words(now, at(2026, 11, 22, 11, 48, 0)), "12 min");
+        assert_eq!(
+            duration_words(now, at(2026, 11, 22, 9, 30, 0)),
+            "2 h 30 min"
+        );
+        assert_eq!(duration_words(now, at(2026, 11, 19, 12, 0, 0)), "3 d");
+    }
+
+    #[test]
+    fn day_labels_name_today_and_yesterday() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        assert_eq!(day_label(today, today), "Today");
+        assert_eq!(day_label(today, today.pred_opt().unwrap()), "Yesterday");
+        assert_eq!(
+            day_label(today, NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()),
+            "Monday, November 2"
+        );
+        assert_eq!(
+            day_label(today, NaiveDate::from_ymd_opt(2025, 1, 9).unwrap()),
+            "January 9, 2025"
+        );
+    }
+
+    #[test]
+    fn messages_are_grouped_by_consecutive_day() {
+        let list = vec![
+            message(1, at(2026, 11, 20, 23, 0, 0)),
+            message(2, at(2026, 11, 21, 1, 0, 0)),
+            message(3, at(2026, 11, 21, 9, 0, 0)),
+            message(4, at(2026, 11, 22, 9, 0, 0)),
+        ];
+        let days = group_by_day(&list);
+        let shape: Vec<(u32, Vec<i64>)> = days
+            .iter()
+            .map(|(d, ms)| (d.day(), ms.iter().map(|m| m.id).collect()))
+            .collect();
+        assert_eq!(shape, vec![(20, vec![1]), (21, vec![2, 3]), (22, vec![4])]);
+    }
+}

@@ -1,0 +1,221 @@
+//! The console's client-side state and how events merge into it. Plain data and functions, so
+//! the merge rules are unit-tested: merging is by id, so repeated or out-of-order events do no harm.
+
+use crate::model::{Message, Notification, SessionOverview};
+
+pub use crate::model::SessionFilter as Filter;
+
+impl Filter {
+    pub const ALL: [Filter; 3] = [Filter::All, Filter::Paused, Filter::Waiting];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Filter::All => "All",
+            Filter::Paused => "Paused",
+            Filter::Waiting => "Waiting",
+        }
+    }
+}
+
+/// The list's filter and search, as the server applies them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListView {
+    pub filter: Filter,
+    pub search: String,
+}
+
+impl ListView {
+    /// Whether a session belongs in this list (the same rule as the server's query).
+    pub fn matches(&self, s: &SessionOverview) -> bool {
+        let filtered = match self.filter {
+            Filter::All => true,
+            Filter::Paused => s.is_paused,
+            Filter::Waiting => s.waiting,
+        };
+        let needle = self.search.trim().to_lowercase();
+        filtered
+            && (needle.is_empty()
+                || s.user_id.to_lowercase().contains(&needle)
+                || s.full_name
+                    .as_deref()
+                    .is_some_and(|n| n.to_lowercase().contains(&needle)))
+    }
+}
+
+/// The loaded part of the session list, newest activity first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionList {
+    pub sessions: Vec<SessionOverview>,
+    pub next_cursor: Option<String>,
+    pub loaded: bool,
+}
+
+impl SessionList {
+    /// Adds a page (the first one, or the next by cursor).
+    pub fn add_page(&mut self, sessions: Vec<SessionOverview>, next_cursor: Option<String>) {
+        for s in sessions {
+            self.put(s);
+        }
+        self.next_cursor = next_cursor;
+        self.loaded = true;
+        self.sort();
+    }
+
+    /// Applies a session snapshot from an event: updated in place, moved to its place by
+    /// activity, added when new, removed when it no longer matches the view. A snapshot older
+    /// than the one held is ignored.
+    pub fn apply(&mut self, session: SessionOverview, view: &ListView) {
+        if !view.matches(&session) {
+            self.sessions.retain(|s| s.id != session.id);
+            return;
+        }
+        self.put(session);
+        self.sort();
+    }
+
+    fn put(&mut self, session: SessionOverview) {
+        match self.sessions.iter_mut().find(|s| s.id == session.id) {
+            Some(held) if held.last_event_on > session.last_event_on => {}
+            Some(held) => *held = session,
+            None => self.sessions.push(session),
+        }
+    }
+
+    fn sort(&mut self) {
+        self.sessions
+            .sort_by(|a, b| b.last_event_on.cmp(&a.last_event_on).then(b.id.cmp(&a.id)));
+    }
+
+    pub fn get(&self, id: i64) -> Option<&SessionOverview> {
+        self.sessions.iter().find(|s| s.id == id)
+    }
+
+    /// The session before or after `id` in the list, for keyboard moves.
+    pub fn neighbour(&self, id: Option<i64>, step: isize) -> Option<i64> {
+        let ids: Vec<i64> = self.sessions.iter().map(|s| s.id).collect();
+        let at = id.and_then(|id| ids.iter().position(|i| *i == id));
+        let next = match at {
+            Some(i) => i as isize + step,
+            None if step > 0 => 0,
+            None => ids.len() as isize - 1,
+        };
+        (0..ids.len() as isize)
+            .contains(&next)
+            .then(|| ids[next as usize])
+    }
+}
+
+/// A message the agent sent that the server has not confirmed yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    pub local_id: u64,
+    pub text: String,
+    pub error: Option<String>,
+}
+
+/// The open conversation: its loaded messages (oldest first) and the agent's unconfirmed ones.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Conversation {
+    pub session_id: Option<i64>,
+    pub messages: Vec<Message>,
+    pub has_older: bool,
+    pub pending: Vec<Pending>,
+}
+
+impl Conversation {
+    pub fn open(session_id: i64, newest: Vec<Message>, page_size: usize) -> Self {
+        let mut c = Conversation {
+            session_id: Some(session_id),
+            has_older: newest.len() >= page_size,
+            ..Default::default()
+        };
+        c.merge(newest);
+        c
+    }
+
+    /// Merges messages of this session by id, keeping id order; answers how many were new.
+    pub fn merge(&mut self, messages: Vec<Message>) -> usize {
+        let mut added = 0;
+        for m in messages {
+            if Some(m.session_id) != self.session_id {
+                continue;
+            }
+            match self.messages.binary_search_by_key(&m.id, |x| x.id) {
+                Ok(i) => self.messages[i] = m,
+                Err(i) => {
+                    self.messages.insert(i, m);
+                    added += 1;
+                }
+            }
+        }
+        added
+    }
+
+    /// Adds an older page (loaded by scrolling back).
+    pub fn add_older(&mut self, older: Vec<Message>, page_size: usize) {
+        self.has_older = older.len() >= page_size;
+        self.merge(older);
+    }
+
+    pub fn oldest_id(&self) -> Option<i64> {
+        self.messages.first().map(|m| m.id)
+    }
+
+    /// The server stored the agent's message: it replaces the pending one.
+    pub fn confirm(&mut self, local_id: u64, stored: Message) {
+        self.pending.retain(|p| p.local_id != local_id);
+        self.merge(vec![stored]);
+    }
+
+    pub fn fail(&mut self, local_id: u64, error: String) {
+        if let Some(p) = self.pending.iter_mut().find(|p| p.local_id == local_id) {
+            p.error = Some(error);
+        }
+    }
+}
+
+/// The notifications bell: newest first, with the unread count.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Bell {
+    pub items: Vec<Notification>,
+    pub unread: i64,
+}
+
+impl Bell {
+    /// Adds a notification once; answers whether it was new.
+    pub fn add(&mut self, n: Notification) -> bool {
+        if self.items.iter().any(|x| x.id == n.id) {
+            return false;
+        }
+        if !n.read {
+            self.unread += 1;
+        }
+        let at = self.items.partition_point(|x| x.id > n.id);
+        self.items.insert(at, n);
+        true
+    }
+
+    pub fn mark_read(&mut self, id: i64) {
+        if let Some(n) = self.items.iter_mut().find(|n| n.id == id && !n.read) {
+            n.read = true;
+            self.unread = (self.unread - 1).max(0);
+        }
+    }
+
+    pub fn mark_all_read(&mut self) {
+        self.items.iter_mut().for_each(|n| n.read = true);
+        self.unread = 0;
+    }
+}
+
+/// The tab title, with the unread count in front when there is one.
+pub fn title(unread: i64) -> String {
+    if unread > 0 {
+        format!("({unread}) hitl")
+    } else {
+        "hitl".into()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,222 @@
+//! Merge rules of the console's state.
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::*;
+use crate::model::{Direction, Level, Source};
+
+fn t(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_800_000_000 + secs, 0).unwrap()
+}
+
+fn session(id: i64, last: i64) -> SessionOverview {
+    SessionOverview {
+        id,
+        bot_id: "b".into(),
+        channel: "api".into(),
+        user_id: format!("u{id}"),
+        thread_id: None,
+        full_name: Some(format!("User {id}")),
+        avatar_url: None,
+        is_paused: false,
+        paused_by: None,
+        paused_reason: None,
+        paused_at: None,
+        last_event_on: t(last),
+        last_heard_on: Some(t(last)),
+        last_message: None,
+        unread_count: 0,
+        waiting: false,
+    }
+}
+
+fn message(id: i64, session_id: i64) -> Message {
+    Message {
+        id,
+        session_id,
+        kind: "text".into(),
+        source: Source::User,
+        direction: Direction::In,
+        text: format!("m{id}"),
+        payload: serde_json::json!({"type": "text", "text": format!("m{id}")}),
+        author: None,
+        ts: t(id),
+    }
+}
+
+fn ids(list: &SessionList) -> Vec<i64> {
+    list.sessions.iter().map(|s| s.id).collect()
+}
+
+#[test]
+fn a_new_message_moves_its_session_to_the_top() {
+    let mut list = SessionList::default();
+    list.add_page(vec![session(1, 30), session(2, 20), session(3, 10)], None);
+    list.apply(session(3, 40), &ListView::default());
+    assert_eq!(ids(&list), [3, 1, 2]);
+}
+
+#[test]
+fn a_new_session_is_added_and_a_repeated_event_changes_nothing() {
+    let mut list = SessionList::default();
+    list.add_page(vec![session(1, 10)], None);
+    let view = ListView::default();
+    list.apply(session(2, 20), &view);
+    let once = list.clone();
+    list.apply(session(2, 20), &view);
+    assert_eq!(list, once);
+    assert_eq!(ids(&list), [2, 1]);
+}
+
+#[test]
+fn an_older_snapshot_does_not_overwrite_a_newer_one() {
+    let mut list = SessionList::default();
+    let mut newer = session(1, 50);
+    newer.is_paused = true;
+    list.add_page(vec![newer], None);
+    list.apply(session(1, 40), &ListView::default());
+    assert!(list.get(1).unwrap().is_paused);
+}
+
+#[test]
+fn a_session_leaves_a_filtered_list_when_it_stops_matching() {
+    let view = ListView {
+        filter: Filter::Paused,
+        search: String::new(),
+    };
+    let mut paused = session(1, 10);
+    paused.is_paused = true;
+    let mut list = SessionList::default();
+    list.add_page(vec![paused], None);
+    list.apply(session(1, 20), &view);
+    assert!(list.sessions.is_empty());
+}
+
+#[test]
+fn the_view_matches_like_the_server_search() {
+    let view = ListView {
+        filter: Filter::All,
+        search: "user 1".into(),
+    };
+    assert!(view.matches(&session(1, 0)));
+    assert!(!view.matches(&session(2, 0)));
+    let by_id = ListView {
+        filter: Filter::All,
+        search: "U2".into(),
+    };
+    assert!(by_id.matches(&session(2, 0)));
+    let mut waiting = session(3, 0);
+    waiting.is_paused = true;
+    assert!(!ListView {
+        filter: Filter::Waiting,
+        search: String::new()
+    }
+    .matches(&waiting));
+    waiting.waiting = true;
+    assert!(ListView {
+        filter: Filter::Waiting,
+        search: String::new()
+    }
+    .matches(&waiting));
+}
+
+#[test]
+fn pages_merge_without_duplicates() {
+    let mut list = SessionList::default();
+    list.add_page(vec![session(3, 30), session(2, 20)], Some("c".into()));
+    list.add_page(vec![session(2, 20), session(1, 10)], None);
+    assert_eq!(ids(&list), [3, 2, 1]);
+    assert_eq!(list.next_cursor, None);
+}
+
+#[test]
+fn keyboard_moves_go_through_the_list_and_stop_at_its_ends() {
+    let mut list = SessionList::default();
+    list.add_page(vec![session(3, 30), session(2, 20), session(1, 10)], None);
+    assert_eq!(list.neighbour(None, 1), Some(3));
+    assert_eq!(list.neighbour(Some(3), 1), Some(2));
+    assert_eq!(list.neighbour(Some(3), -1), None);
+    assert_eq!(list.neighbour(Some(1), 1), None);
+}
+
+#[test]
+fn messages_merge_by_id_in_order_and_ignore_other_sessions() {
+    let mut c = Conversation::open(7, vec![message(2, 7), message(4, 7)], 50);
+    assert!(!c.has_older);
+    assert_eq!(
+        c.merge(vec![message(3, 7), message(4, 7), message(9, 8)]),
+        1
+    );
+    let got: Vec<i64> = c.messages.iter().map(|m| m.id).collect();
+    assert_eq!(got, [2, 3, 4]);
+}
+
+#[test]
+fn scrolling_back_adds_older_pages_until_a_short_one() {
+    let mut c = Conversation::open(7, vec![message(10, 7), message(11, 7)], 2);
+    assert!(c.has_older);
+    c.add_older(vec![message(8, 7), message(9, 7)], 2);
+    assert!(c.has_older);
+    c.add_older(vec![message(7, 7)], 2);
+    assert!(!c.has_older);
+    assert_eq!(c.oldest_id(), Some(7));
+}
+
+#[test]
+fn a_confirmed_reply_replaces_its_pending_copy_and_a_failed_one_keeps_the_text() {
+    let mut c = Conversation::open(7, vec![], 50);
+    c.pending.push(Pending {
+        local_id: 1,
+        text: "hi".into(),
+        error: None,
+    });
+    c.pending.push(Pending {
+        local_id: 2,
+        text: "there".into(),
+        error: None,
+    });
+    c.confirm(1, message(5, 7));
+    c.fail(2, "offline".into());
+    assert_eq!(c.messages.len(), 1);
+    assert_eq!(
+        c.pending,
+        [Pending {
+            local_id: 2,
+            text: "there".into(),
+            error: Some("offline".into())
+        }]
+    );
+}
+
+fn notification(id: i64, read: bool) -> Notification {
+    Notification {
+        id,
+        bot_id: "b".into(),
+        message: format!("n{id}"),
+        level: Level::Info,
+        url: None,
+        session_id: None,
+        read,
+        created_at: t(id),
+    }
+}
+
+#[test]
+fn the_bell_counts_each_unread_notification_once() {
+    let mut bell = Bell::default();
+    assert!(bell.add(notification(1, false)));
+    assert!(bell.add(notification(3, true)));
+    assert!(bell.add(notification(2, false)));
+    assert!(!bell.add(notification(2, false)));
+    assert_eq!(bell.unread, 2);
+    assert_eq!(
+        bell.items.iter().map(|n| n.id).collect::<Vec<_>>(),
+        [3, 2, 1]
+    );
+    bell.mark_read(2);
+    bell.mark_read(2);
+    assert_eq!(bell.unread, 1);
+    bell.mark_all_read();
+    assert_eq!((bell.unread, title(bell.unread)), (0, "hitl".to_string()));
+    assert_eq!(title(3), "(3) hitl");
+}
