@@ -152,3 +152,19 @@ pub fn go_to(url: &str) {
         let _ = url;
     }
 }
+
+/// Whether the window is too narrow for the profile beside the conversation.
+pub fn narrow_window() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        leptos::prelude::window()
+            .inner_width()
+            .ok()
+            .and_then(|w| w.as_f64())
+            .is_some_and(|w| w < 1100.0)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        false
+    }
+}

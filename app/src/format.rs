@@ -57,6 +57,61 @@ pub fn group_by_day(messages: &[Message]) -> Vec<(NaiveDate, Vec<Message>)> {
     days
 }
 
+/// A piece of message text: plain, or an http(s) address to show as a link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Text(String),
+    Link(String),
+}
+
+/// Splits text into plain parts and http(s) links. Nothing else becomes a link, and trailing
+/// punctuation stays outside the link ("see https://x.org." links "https://x.org").
+pub fn linkify(text: &str) -> Vec<Segment> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = find_link_start(rest) {
+        let tail = &rest[start..];
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
+            .unwrap_or(tail.len());
+        let link = tail[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '\'']);
+        let after_scheme = link.split_once("://").map(|(_, r)| r).unwrap_or("");
+        if after_scheme.is_empty() {
+            out.push(Segment::Text(rest[..start + link.len().max(1)].to_string()));
+            rest = &rest[start + link.len().max(1)..];
+            continue;
+        }
+        if start > 0 {
+            out.push(Segment::Text(rest[..start].to_string()));
+        }
+        out.push(Segment::Link(link.to_string()));
+        rest = &rest[start + link.len()..];
+    }
+    if !rest.is_empty() {
+        out.push(Segment::Text(rest.to_string()));
+    }
+    merge_text(out)
+}
+
+fn find_link_start(s: &str) -> Option<usize> {
+    let lower = s.to_ascii_lowercase();
+    [lower.find("https://"), lower.find("http://")]
+        .into_iter()
+        .flatten()
+        .min()
+}
+
+fn merge_text(segments: Vec<Segment>) -> Vec<Segment> {
+    let mut out: Vec<Segment> = Vec::with_capacity(segments.len());
+    for s in segments {
+        match (out.last_mut(), s) {
+            (Some(Segment::Text(a)), Segment::Text(b)) => a.push_str(&b),
+            (_, s) => out.push(s),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +197,36 @@ mod tests {
             .map(|(d, ms)| (d.day(), ms.iter().map(|m| m.id).collect()))
             .collect();
         assert_eq!(shape, vec![(20, vec![1]), (21, vec![2, 3]), (22, vec![4])]);
+    }
+
+    #[test]
+    fn links_are_found_in_text_without_trailing_punctuation() {
+        use Segment::*;
+        assert_eq!(
+            linkify("see https://example.com/a?b=1. and http://x.org"),
+            vec![
+                Text("see ".into()),
+                Link("https://example.com/a?b=1".into()),
+                Text(". and ".into()),
+                Link("http://x.org".into()),
+            ]
+        );
+        assert_eq!(linkify("no links here"), vec![Text("no links here".into())]);
+        assert_eq!(
+            linkify("javascript:alert(1)"),
+            vec![Text("javascript:alert(1)".into())]
+        );
+        assert_eq!(
+            linkify("(https://a.b)"),
+            vec![
+                Text("(".into()),
+                Link("https://a.b".into()),
+                Text(")".into())
+            ]
+        );
+        assert_eq!(
+            linkify("https:// alone"),
+            vec![Text("https:// alone".into())]
+        );
     }
 }

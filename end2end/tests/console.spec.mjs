@@ -41,7 +41,7 @@ test('the console lists sessions, opens one without reloading and updates live',
   // A marker on window survives client-side navigation but not a page load.
   await page.evaluate(() => { window.__sameDocument = true; });
   await graceRow.click();
-  const conversation = page.getByRole('main', { name: 'Conversation' });
+  const conversation = page.getByRole('region', { name: 'Conversation' });
   await expect(conversation.getByText('Bot paused, a human will get in touch very soon.')).toBeVisible();
   await expect(conversation.getByText('Cancel request')).toBeVisible();
   await expect(conversation.getByText('Paused by bot: user asked for a human')).toBeVisible();

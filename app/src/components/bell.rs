@@ -47,7 +47,9 @@ pub fn NotificationBell() -> impl IntoView {
                 aria-controls="bell-panel"
                 on:click=move |_| open.update(|o| *o = !*o)
             >
-                <span aria-hidden="true">"🔔"</span>
+                <svg class="bell-icon" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                    <path d="M12 3a6 6 0 0 0-6 6v3.6L4.3 16h15.4L18 12.6V9a6 6 0 0 0-6-6zm-2.2 15a2.2 2.2 0 0 0 4.4 0z" fill="currentColor"/>
+                </svg>
                 <Show when=move || { unread() > 0 }>
                     <span class="bell-count" aria-hidden="true">{unread}</span>
                 </Show>

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::console::use_console;
+use crate::format::{linkify, Segment};
 use crate::model::{Content, Message, Source};
 use crate::state::Pending;
 
@@ -56,7 +57,8 @@ pub fn PendingView(pending: Pending) -> impl IntoView {
 
 fn content_view(content: Content) -> AnyView {
     match content {
-        Content::Text { text } | Content::System { text } => view! { <p class="text">{text}</p> }.into_any(),
+        Content::Text { text } => view! { <p class="text">{linked(&text)}</p> }.into_any(),
+        Content::System { text } => view! { <p class="text">{text}</p> }.into_any(),
         Content::Buttons { text, buttons } => view! {
             <p class="text">{text}</p>
             <div class="chips">
@@ -90,6 +92,21 @@ fn content_view(content: Content) -> AnyView {
         | Content::Audio { url }
         | Content::Video { url } => view! { <p class="text">"[blocked address] "{url}</p> }.into_any(),
     }
+}
+
+/// Text with its http(s) addresses as links that open in a new tab without access to this one.
+fn linked(text: &str) -> Vec<AnyView> {
+    linkify(text)
+        .into_iter()
+        .map(|segment| match segment {
+            Segment::Text(t) => t.into_any(),
+            Segment::Link(url) => {
+                let shown = url.clone();
+                view! { <a href=url rel="noopener noreferrer nofollow" target="_blank">{shown}</a> }
+                    .into_any()
+            }
+        })
+        .collect()
 }
 
 fn unknown_view(message: &Message) -> AnyView {

@@ -57,6 +57,12 @@ pub fn ConsolePage() -> impl IntoView {
     use_shortcuts(console);
 
     let profile_open = RwSignal::new(true);
+    // On narrow windows the profile opens over the conversation, so it starts closed there.
+    Effect::new(move |_| {
+        if crate::browser::narrow_window() {
+            profile_open.set(false);
+        }
+    });
     // The open session, read by the conversation and the profile.
     let opened = Resource::new(
         move || (bot_id.get(), selected.get(), console.reload.get()),
