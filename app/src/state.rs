@@ -134,11 +134,21 @@ impl Conversation {
     }
 
     /// Merges messages of this session by id, keeping id order; answers how many were new.
+    /// An agent message that arrives (live) before its send is confirmed replaces its pending copy.
     pub fn merge(&mut self, messages: Vec<Message>) -> usize {
         let mut added = 0;
         for m in messages {
             if Some(m.session_id) != self.session_id {
                 continue;
+            }
+            if m.source == crate::model::Source::Agent {
+                if let Some(i) = self
+                    .pending
+                    .iter()
+                    .position(|p| p.error.is_none() && p.text == m.text)
+                {
+                    self.pending.remove(i);
+                }
             }
             match self.messages.binary_search_by_key(&m.id, |x| x.id) {
                 Ok(i) => self.messages[i] = m,

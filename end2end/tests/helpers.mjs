@@ -154,3 +154,30 @@ export async function filterCount(button) {
   expect(match, `a count in "${text}"`).not.toBeNull();
   return Number(match[1]);
 }
+
+/**
+ * Creates a session with `calls` converse calls ("m0" … "m<calls-1>"; each stores the user's message
+ * and the bot's echo). The first and the last call go alone, so "m0" is the oldest message and
+ * "You said: m<calls-1>" the newest; the others go in concurrent batches. Answers the session id.
+ */
+export async function fillSession(api, userId, fullName, calls, batchSize = 25) {
+  const { sessionId } = await api.converse(userId, 'm0', fullName);
+  for (let start = 1; start < calls - 1; start += batchSize) {
+    const end = Math.min(start + batchSize, calls - 1);
+    const batch = [];
+    for (let i = start; i < end; i++) batch.push(api.converse(userId, `m${i}`));
+    for (const r of await Promise.all(batch)) expect(r.sessionId).toBe(sessionId);
+  }
+  await api.converse(userId, `m${calls - 1}`);
+  return sessionId;
+}
+
+/**
+ * Waits until the browser has rendered two more frames, so that scroll positions the app sets in
+ * `requestAnimationFrame` after a change are applied (a rendering sync point, not a timer).
+ */
+export function afterFrames(page) {
+  return page.evaluate(
+    () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done()))),
+  );
+}

@@ -159,10 +159,12 @@ fn MessageList() -> impl IntoView {
     let scroller = NodeRef::<Div>::new();
     let loading_older = RwSignal::new(false);
 
-    // Scroll to the newest message when asked (opening, or a new message while at the bottom).
+    // Scroll to the newest message when asked, or when another conversation opens; not on every
+    // change of the messages (loading older ones must keep the agent's place).
+    let open_id = Memo::new(move |_| console.convo.with(|c| c.session_id));
     Effect::new(move |_| {
         console.scroll_to_end.track();
-        console.convo.with(|c| c.session_id);
+        open_id.track();
         if let Some(el) = scroller.get() {
             request_animation_frame(move || el.set_scroll_top(el.scroll_height()));
         }

@@ -220,3 +220,20 @@ fn the_bell_counts_each_unread_notification_once() {
     assert_eq!((bell.unread, title(bell.unread)), (0, "hitl".to_string()));
     assert_eq!(title(3), "(3) hitl");
 }
+
+#[test]
+fn a_live_copy_of_the_agents_reply_replaces_the_pending_one_so_it_shows_once() {
+    let mut c = Conversation::open(7, vec![], 50);
+    c.pending.push(Pending {
+        local_id: 1,
+        text: "on my way".into(),
+        error: None,
+    });
+    let mut stored = message(5, 7);
+    stored.source = Source::Agent;
+    stored.text = "on my way".into();
+    c.merge(vec![stored.clone()]);
+    assert!(c.pending.is_empty());
+    c.confirm(1, stored);
+    assert_eq!(c.messages.len(), 1);
+}
