@@ -61,6 +61,29 @@ impl SessionList {
         self.sort();
     }
 
+    /// Replaces the list with a freshly fetched first page, keeping what live events brought
+    /// while the fetch was under way: a newer snapshot of a listed session, or a session newer
+    /// than everything on the page.
+    pub fn load_first_page(
+        &mut self,
+        page: Vec<SessionOverview>,
+        next_cursor: Option<String>,
+        view: &ListView,
+    ) {
+        let held = std::mem::take(&mut self.sessions);
+        let newest = page.iter().map(|s| s.last_event_on).max();
+        self.sessions = page;
+        for h in held {
+            let listed = self.sessions.iter().any(|s| s.id == h.id);
+            if view.matches(&h) && (listed || newest.is_none_or(|n| h.last_event_on > n)) {
+                self.put(h);
+            }
+        }
+        self.next_cursor = next_cursor;
+        self.loaded = true;
+        self.sort();
+    }
+
     /// Applies a session snapshot from an event: updated in place, moved to its place by
     /// activity, added when new, removed when it no longer matches the view. A snapshot older
     /// than the one held is ignored.
@@ -133,6 +156,24 @@ impl Conversation {
         c
     }
 
+    /// Shows freshly fetched newest messages of a session. When it is the session already shown,
+    /// what live events added meanwhile (newer than the fetch) and unsent replies are kept.
+    pub fn load(&mut self, session_id: i64, newest: Vec<Message>, page_size: usize) {
+        let has_older = newest.len() >= page_size;
+        if self.session_id != Some(session_id) {
+            *self = Conversation::open(session_id, newest, page_size);
+            return;
+        }
+        let fetched_max = newest.last().map(|m| m.id).unwrap_or(0);
+        let held: Vec<Message> = std::mem::take(&mut self.messages)
+            .into_iter()
+            .filter(|m| m.id > fetched_max)
+            .collect();
+        self.has_older = has_older;
+        self.merge(newest);
+        self.merge(held);
+    }
+
     /// Merges messages of this session by id, keeping id order; answers how many were new.
     /// An agent message that arrives (live) before its send is confirmed replaces its pending copy.
     pub fn merge(&mut self, messages: Vec<Message>) -> usize {
@@ -203,6 +244,20 @@ impl Bell {
         let at = self.items.partition_point(|x| x.id > n.id);
         self.items.insert(at, n);
         true
+    }
+
+    /// Shows a freshly fetched list, keeping notifications that arrived live after its newest.
+    pub fn load(&mut self, items: Vec<Notification>, unread: i64) {
+        let newest = items.iter().map(|n| n.id).max().unwrap_or(0);
+        let held: Vec<Notification> = std::mem::take(&mut self.items)
+            .into_iter()
+            .filter(|n| n.id > newest)
+            .collect();
+        self.items = items;
+        self.unread = unread;
+        for n in held {
+            self.add(n);
+        }
     }
 
     pub fn mark_read(&mut self, id: i64) {

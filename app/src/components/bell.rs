@@ -36,7 +36,7 @@ pub fn NotificationBell() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     if let Ok(list) = loaded.await {
-                        bell.set(Bell { items: list.notifications, unread: list.unread_count });
+                        bell.update(|b| b.load(list.notifications, list.unread_count));
                     }
                     view! {
             <Title text=move || title(unread())/>

@@ -11,7 +11,6 @@ use crate::console::{use_console, Console, PAGE};
 use crate::error::AppError;
 use crate::format::{day_label, duration_words};
 use crate::model::{Message, SessionOverview};
-use crate::state::Conversation;
 
 /// The open session and its newest messages, as loaded for the address's `session`.
 pub type Opened = Resource<Result<Option<OpenedSession>, AppError>>;
@@ -26,8 +25,15 @@ pub fn ConversationPane(profile_open: RwSignal<bool>, opened: Opened) -> impl In
                     match opened.await {
                         Ok(Some(o)) => {
                             let id = o.session.id;
-                            console.current.set(Some(o.session));
-                            console.convo.set(Conversation::open(id, o.messages, PAGE));
+                            console.current.update(|c| {
+                                let newer_held = c.as_ref().is_some_and(|c| {
+                                    c.id == o.session.id && c.last_event_on > o.session.last_event_on
+                                });
+                                if !newer_held {
+                                    *c = Some(o.session);
+                                }
+                            });
+                            console.convo.update(|c| c.load(id, o.messages, PAGE));
                             console.new_below.set(0);
                             console.at_bottom.set(true);
                             view! {

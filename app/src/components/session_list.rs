@@ -143,8 +143,8 @@ pub fn SessionPane() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match first_page.await {
                             Ok(page) => {
-                                console.list.set(Default::default());
-                                console.list.update(|l| l.add_page(page.sessions, page.next_cursor));
+                                let view = view_signal.get_untracked();
+                                console.list.update(|l| l.load_first_page(page.sessions, page.next_cursor, &view));
                                 view! {
                                     <SessionRows/>
                                     <Show when=move || console.list.read().next_cursor.is_some()>

@@ -237,3 +237,55 @@ fn a_live_copy_of_the_agents_reply_replaces_the_pending_one_so_it_shows_once() {
     c.confirm(1, stored);
     assert_eq!(c.messages.len(), 1);
 }
+
+#[test]
+fn a_fetched_first_page_keeps_what_live_events_brought_meanwhile() {
+    let view = ListView::default();
+    let mut list = SessionList::default();
+    list.add_page(vec![session(1, 10)], None);
+    // While the page was being fetched: session 1 got a message, session 9 appeared.
+    list.apply(session(1, 30), &view);
+    list.apply(session(9, 40), &view);
+    list.load_first_page(vec![session(1, 10), session(2, 5)], None, &view);
+    assert_eq!(ids(&list), [9, 1, 2]);
+    assert_eq!(list.get(1).unwrap().last_event_on, t(30));
+    // An old session that the new page does not list is dropped.
+    let mut stale = SessionList::default();
+    stale.add_page(vec![session(3, 1)], None);
+    stale.load_first_page(vec![session(2, 5)], None, &view);
+    assert_eq!(ids(&stale), [2]);
+}
+
+#[test]
+fn a_refetched_conversation_keeps_newer_live_messages_and_pending_replies() {
+    let mut c = Conversation::open(7, vec![message(1, 7)], 50);
+    c.merge(vec![message(2, 7), message(3, 7)]);
+    c.pending.push(Pending {
+        local_id: 1,
+        text: "x".into(),
+        error: None,
+    });
+    c.load(7, vec![message(1, 7), message(2, 7)], 50);
+    assert_eq!(
+        c.messages.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(c.pending.len(), 1);
+    c.load(8, vec![message(4, 8)], 50);
+    assert_eq!(c.messages.iter().map(|m| m.id).collect::<Vec<_>>(), [4]);
+    assert!(c.pending.is_empty());
+}
+
+#[test]
+fn a_refetched_bell_keeps_a_notification_that_arrived_after_it() {
+    let mut bell = Bell::default();
+    bell.add(notification(5, false));
+    bell.load(vec![notification(4, false), notification(3, true)], 1);
+    assert_eq!(
+        bell.items.iter().map(|n| n.id).collect::<Vec<_>>(),
+        [5, 4, 3]
+    );
+    assert_eq!(bell.unread, 2);
+    bell.load(vec![notification(5, false), notification(4, false)], 2);
+    assert_eq!(bell.unread, 2);
+}
