@@ -69,6 +69,18 @@ pub fn SessionPane() -> impl IntoView {
         });
     };
 
+    // A new search or filter starts at the top of the list (not at the bottom, which would
+    // load page after page of the new results).
+    let scroller = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |previous: Option<()>| {
+        view_signal.track();
+        if previous.is_some() {
+            if let Some(el) = scroller.get_untracked() {
+                el.set_scroll_top(0);
+            }
+        }
+    });
+
     // Debounced search: only the last keystroke's text is searched.
     let typed = RwSignal::new(0u64);
     let on_search = move |ev: leptos::ev::Event| {
@@ -132,6 +144,7 @@ pub fn SessionPane() -> impl IntoView {
             </div>
             <div
                 class="session-scroll"
+                node_ref=scroller
                 on:scroll=move |ev| {
                     let el = event_target::<leptos::web_sys::Element>(&ev);
                     if el.scroll_top() + el.client_height() + 200 >= el.scroll_height() {
