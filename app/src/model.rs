@@ -184,6 +184,14 @@ impl Content {
         }
     }
 
+    /// Kinds a bot may send to a user (user actions and system lines are not among them).
+    pub fn is_bot_kind(&self) -> bool {
+        !matches!(
+            self,
+            Content::QuickReply { .. } | Content::Postback { .. } | Content::System { .. }
+        )
+    }
+
     /// Kinds a user may send through a channel (the rest are bot output or system lines).
     pub fn is_user_kind(&self) -> bool {
         matches!(

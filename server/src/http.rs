@@ -8,6 +8,7 @@ mod events;
 mod extract;
 mod health;
 mod notifications;
+mod outbound;
 mod pause;
 mod sessions;
 
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sessions::router())
         .merge(pause::router())
         .merge(notifications::router())
+        .merge(outbound::router())
         .merge(events::router())
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

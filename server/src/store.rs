@@ -117,6 +117,10 @@ pub trait Store: Send + Sync + 'static {
     async fn sessions(&self, bot_id: &str, query: &SessionQuery) -> Result<SessionPage>;
     /// How many sessions of the bot each list filter holds.
     async fn session_counts(&self, bot_id: &str) -> Result<SessionCounts>;
+    /// Messages sent to the user (bot, agent and system lines) after the message `after`, oldest
+    /// first: what a Converse client polls for.
+    async fn outgoing_after(&self, session_id: i64, after: i64, limit: u32)
+        -> Result<Vec<Message>>;
     /// Oldest first; the newest page when `before` is `None`.
     async fn messages(
         &self,

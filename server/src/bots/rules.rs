@@ -34,7 +34,8 @@ struct Condition {
     payload_regex: Option<Regex>,
 }
 
-/// One step of a rule. Texts may use `{text}`, `{payload}`, `{name}`, `{userId}`, `{channel}`.
+/// One step of a rule. Texts may use `{text}`, `{payload}`, `{name}` (or `{user.fullName}`),
+/// `{userId}`, `{channel}`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Reply(Content),
@@ -141,6 +142,7 @@ fn fill(template: &str, ctx: &Context<'_>) -> String {
         .replace("{text}", ctx.content.user_text().unwrap_or(""))
         .replace("{payload}", ctx.content.user_payload().unwrap_or(""))
         .replace("{name}", ctx.name)
+        .replace("{user.fullName}", ctx.name)
         .replace("{userId}", ctx.user_id)
         .replace("{channel}", ctx.channel)
 }
@@ -383,6 +385,16 @@ mod tests {
         assert!(
             err.contains("rule broken") && err.contains("bad regex"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn notify_texts_may_name_the_user_as_in_botpress() {
+        let file = "[[rules]]\nwhen = [{ kind = \"text\" }]\nactions = [{ notify = \"{user.fullName} needs help\" }]";
+        let rules = parse_file(file).unwrap().rules;
+        let actions = decide(&rules, text("hi"), false).unwrap();
+        assert!(
+            matches!(&actions[0], Action::Notify { message, .. } if message == "Ada needs help")
         );
     }
 }

@@ -97,6 +97,32 @@ impl Engine {
         })
     }
 
+    /// A bot or backend sends a message to a user outside a conversation turn (the outbound REST
+    /// route). The session must exist: the user has talked to the bot on that channel.
+    pub async fn bot_sends(&self, key: &SessionKey, content: Content) -> Result<Message> {
+        if !content.is_bot_kind() {
+            return Err(EngineError::Invalid(format!(
+                "a bot cannot send a message of type {}",
+                content.kind()
+            )));
+        }
+        validate_not_empty(&content)?;
+        let session = self.session_by_key(key).await?;
+        self.bot_says(session.id, &key.bot_id, content).await
+    }
+
+    /// Messages sent to a Converse user after the message `after` (bot answers, agent replies,
+    /// system lines), oldest first.
+    pub async fn outgoing_after(
+        &self,
+        key: &SessionKey,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        let session = self.session_by_key(key).await?;
+        Ok(self.store.outgoing_after(session.id, after, limit).await?)
+    }
+
     /// Records a message the bot sends into a session.
     async fn bot_says(&self, session_id: i64, bot_id: &str, content: Content) -> Result<Message> {
         self.write(bot_id, async {
@@ -117,9 +143,16 @@ fn validate(content: &Content) -> Result<()> {
             content.kind()
         )));
     }
+    validate_not_empty(content)
+}
+
+fn validate_not_empty(content: &Content) -> Result<()> {
     let empty = match content {
         Content::Text { text } | Content::QuickReply { text, .. } => text.trim().is_empty(),
         Content::Postback { payload, .. } => payload.trim().is_empty(),
+        Content::Buttons { text, .. } | Content::QuickReplies { text, .. } => {
+            text.trim().is_empty()
+        }
         Content::Image { url, .. }
         | Content::File { url, .. }
         | Content::Audio { url }

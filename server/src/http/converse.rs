@@ -1,13 +1,13 @@
 //! The Converse API: a plain HTTP channel with synchronous replies.
-//! `POST /v1/bots/{botId}/converse/{userId}`.
+//! `POST /v1/bots/{botId}/converse/{userId}` sends; `GET …/messages?after=` fetches later answers.
 
-use app::model::{Content, Profile};
+use app::model::{Content, Message, Profile};
 use axum::extract::State;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{Json, Path};
+use super::extract::{Json, Path, Query};
 use super::{ApiError, AppState};
 use crate::engine::Incoming;
 use crate::store::SessionKey;
@@ -16,7 +16,12 @@ use crate::store::SessionKey;
 pub const CHANNEL: &str = "api";
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/bots/{bot_id}/converse/{user_id}", post(converse_send))
+    Router::new()
+        .route("/v1/bots/{bot_id}/converse/{user_id}", post(converse_send))
+        .route(
+            "/v1/bots/{bot_id}/converse/{user_id}/messages",
+            get(converse_messages),
+        )
 }
 
 #[derive(Deserialize)]
@@ -65,4 +70,36 @@ async fn converse_send(
         session_id: outcome.session.id,
         message_id: outcome.message.id,
     }))
+}
+
+#[derive(Deserialize)]
+struct AfterQuery {
+    #[serde(default)]
+    after: i64,
+    limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct MessageList {
+    messages: Vec<Message>,
+}
+
+/// What was sent to a Converse user after the message `after`: answers that came later, such as
+/// an agent's replies.
+async fn converse_messages(
+    State(state): State<AppState>,
+    Path((bot_id, user_id)): Path<(String, String)>,
+    Query(query): Query<AfterQuery>,
+) -> Result<Json<MessageList>, ApiError> {
+    let key = SessionKey {
+        bot_id,
+        channel: CHANNEL.into(),
+        user_id,
+        thread_id: None,
+    };
+    let messages = state
+        .engine
+        .outgoing_after(&key, query.after, query.limit.unwrap_or(0))
+        .await?;
+    Ok(Json(MessageList { messages }))
 }

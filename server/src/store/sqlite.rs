@@ -256,6 +256,14 @@ impl super::Store for SqliteStore {
     ) -> Result<app::model::SessionPage> {
         sessions::list(&self.pool, bot_id, query).await
     }
+    async fn outgoing_after(
+        &self,
+        session_id: i64,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<app::model::Message>> {
+        sessions::outgoing_after(&self.pool, session_id, after, limit).await
+    }
     async fn session_counts(&self, bot_id: &str) -> Result<app::model::SessionCounts> {
         sessions::counts(&self.pool, bot_id).await
     }

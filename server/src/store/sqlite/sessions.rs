@@ -349,6 +349,29 @@ pub async fn messages(
     Ok(list)
 }
 
+pub async fn outgoing_after(
+    pool: &SqlitePool,
+    session_id: i64,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<Message>> {
+    let limit = if limit == 0 {
+        DEFAULT_PAGE
+    } else {
+        limit.min(MAX_PAGE)
+    };
+    let rows = sqlx::query_as::<_, MessageRow>(
+        "select id, session_id, kind, source, text, payload, author, created_at from messages \
+         where session_id = ?1 and id > ?2 and direction = 'out' order by id limit ?3",
+    )
+    .bind(session_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(MessageRow::into_message).collect()
+}
+
 async fn insert_message(
     conn: &mut SqliteConnection,
     session_id: i64,
