@@ -47,6 +47,8 @@ pub struct BotDefinition {
     pub id: String,
     pub name: String,
     pub rules: Option<Rules>,
+    /// The bot's Messenger page, when it has one.
+    pub messenger: Option<crate::channels::messenger::Settings>,
 }
 
 /// Every bot of this server, by id.
@@ -126,6 +128,7 @@ pub fn load_definitions(dir: &Path) -> Result<Vec<BotDefinition>, LoadError> {
             name: file.name.unwrap_or_else(|| id.clone()),
             id,
             rules: Some(file.rules),
+            messenger: file.messenger,
         });
     }
     if !definitions.iter().any(|d| d.id == WELCOME_BOT) {
@@ -133,6 +136,7 @@ pub fn load_definitions(dir: &Path) -> Result<Vec<BotDefinition>, LoadError> {
             id: WELCOME_BOT.into(),
             name: "Welcome Bot".into(),
             rules: None,
+            messenger: None,
         });
     }
     Ok(definitions)

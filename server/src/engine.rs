@@ -16,6 +16,7 @@ use tokio::sync::Mutex;
 
 use crate::bots::{BotEntry, Bots};
 use crate::bus::Bus;
+use crate::channels::Outboxes;
 use crate::store::{SessionKey, Store, StoreError};
 
 pub use ingest::{Incoming, Outcome};
@@ -47,6 +48,7 @@ pub struct Engine {
     store: Arc<dyn Store>,
     bus: Bus,
     bots: Bots,
+    outboxes: std::sync::RwLock<Outboxes>,
     // Held from the write until its events are published, so subscribers see `seq` in order.
     writes: Mutex<()>,
 }
@@ -57,8 +59,22 @@ impl Engine {
             store,
             bus,
             bots,
+            outboxes: Default::default(),
             writes: Mutex::new(()),
         }
+    }
+
+    /// Connects the channels that push messages to users (set once at start).
+    pub fn set_outboxes(&self, outboxes: Outboxes) {
+        *self.outboxes.write().unwrap_or_else(|e| e.into_inner()) = outboxes;
+    }
+
+    /// Hands a stored bot or agent message to its channel, if that channel pushes.
+    fn deliver(&self, session: &SessionOverview, message: &Message) {
+        self.outboxes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .deliver(session, message);
     }
 
     pub fn bus(&self) -> &Bus {
@@ -139,6 +155,25 @@ impl Engine {
     ) -> Result<Vec<Message>> {
         self.session(bot_id, session_id).await?;
         Ok(self.store.messages(session_id, before, limit).await?)
+    }
+
+    /// True the first time a channel delivers this key (for dropping redeliveries).
+    pub async fn first_sighting(&self, key: &str) -> Result<bool> {
+        Ok(self.store.first_sighting(key).await?)
+    }
+
+    /// Takes a newer profile (name, picture) the channel gave outside a message.
+    pub async fn update_profile(
+        &self,
+        bot_id: &str,
+        session_id: i64,
+        profile: &app::model::Profile,
+    ) -> Result<()> {
+        self.write(bot_id, async {
+            let changed = self.store.update_profile(session_id, profile).await?;
+            Ok(((), changed.map(|(_, e)| vec![e]).unwrap_or_default()))
+        })
+        .await
     }
 
     /// Turns the bot-wide pause switch on or off: while on, no user message reaches the bot.

@@ -7,6 +7,7 @@ mod error;
 mod events;
 mod extract;
 mod health;
+mod messenger;
 mod notifications;
 mod outbound;
 mod pause;
@@ -23,6 +24,7 @@ use tower_http::trace::TraceLayer;
 
 pub use auth::Auth;
 pub use error::ApiError;
+pub use messenger::Messengers;
 
 use crate::engine::Engine;
 
@@ -33,6 +35,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub struct AppState {
     pub engine: Arc<Engine>,
     pub auth: Arc<Auth>,
+    pub messengers: messenger::Messengers,
     pub leptos_options: LeptosOptions,
     /// Turns true when the server begins to stop; open event streams then close.
     pub stopping: tokio::sync::watch::Receiver<bool>,
@@ -51,7 +54,9 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
-        ));
+        ))
+        // Channel webhooks prove who calls them their own way (signatures), not with our token.
+        .merge(messenger::router());
 
     let port: app::port::Port = Arc::new(crate::console::EnginePort::new(state.engine.clone()));
     let routes = generate_route_list(app::App);

@@ -3,6 +3,7 @@
 
 pub mod bots;
 pub mod bus;
+pub mod channels;
 pub mod config;
 pub mod console;
 pub mod engine;

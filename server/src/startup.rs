@@ -7,8 +7,12 @@ use leptos::prelude::LeptosOptions;
 use rand::RngCore;
 use tokio::net::TcpListener;
 
+use std::collections::HashMap;
+
 use crate::bots::{self, Bots};
 use crate::bus::Bus;
+use crate::channels::messenger::{self, Messenger};
+use crate::channels::Outboxes;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::http::{self, AppState, Auth};
@@ -53,6 +57,15 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
             stored_paused.push(bot.id);
         }
     }
+    let mut outboxes = Outboxes::default();
+    let mut messengers = HashMap::new();
+    for d in &definitions {
+        if let Some(settings) = &d.messenger {
+            let m = Messenger::start(settings.clone());
+            outboxes.insert(&d.id, messenger::CHANNEL, m.clone());
+            messengers.insert(d.id.clone(), m);
+        }
+    }
     let bots = Bots::new(definitions, |id| stored_paused.iter().any(|p| p == id));
 
     let mut hashes = store.token_hashes().await?;
@@ -76,10 +89,12 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         Bus::new(BUS_CAPACITY),
         bots,
     ));
+    engine.set_outboxes(outboxes);
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let state = AppState {
         engine: engine.clone(),
         auth,
+        messengers: Arc::new(messengers),
         leptos_options: leptos_options(config)?,
         stopping,
     };

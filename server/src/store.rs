@@ -150,6 +150,16 @@ pub trait Store: Send + Sync + 'static {
     /// The oldest sequence number still in the log (0 when empty) and the newest one.
     async fn event_bounds(&self) -> Result<(i64, i64)>;
 
+    /// True the first time a webhook delivery key is seen (channels redeliver).
+    async fn first_sighting(&self, key: &str) -> Result<bool>;
+    /// Takes a profile the channel told us about outside a message; answers the session and its
+    /// `session.updated` event when something changed.
+    async fn update_profile(
+        &self,
+        session_id: i64,
+        profile: &Profile,
+    ) -> Result<Option<(SessionOverview, Event)>>;
+
     async fn add_token(&self, name: &str, token_hash: &str) -> Result<()>;
     /// The hashes of every stored API token.
     async fn token_hashes(&self) -> Result<Vec<String>>;

@@ -10,6 +10,7 @@ use serde::Deserialize;
 pub struct BotFile {
     pub name: Option<String>,
     pub rules: Rules,
+    pub messenger: Option<crate::channels::messenger::Settings>,
 }
 
 #[derive(Debug, Default)]
@@ -155,6 +156,7 @@ struct RawFile {
     name: Option<String>,
     #[serde(default)]
     rules: Vec<RawRule>,
+    messenger: Option<crate::channels::messenger::Settings>,
 }
 
 #[derive(Deserialize)]
@@ -206,6 +208,7 @@ pub fn parse_file(text: &str) -> Result<BotFile, String> {
     Ok(BotFile {
         name: raw.name,
         rules: Rules { rules },
+        messenger: raw.messenger,
     })
 }
 

@@ -125,14 +125,17 @@ impl Engine {
 
     /// Records a message the bot sends into a session.
     async fn bot_says(&self, session_id: i64, bot_id: &str, content: Content) -> Result<Message> {
-        self.write(bot_id, async {
-            let r = self
-                .store
-                .record_outgoing_message(session_id, app::model::Source::Bot, None, &content)
-                .await?;
-            Ok((r.message, r.events))
-        })
-        .await
+        let (session, message) = self
+            .write(bot_id, async {
+                let r = self
+                    .store
+                    .record_outgoing_message(session_id, app::model::Source::Bot, None, &content)
+                    .await?;
+                Ok(((r.session, r.message), r.events))
+            })
+            .await?;
+        self.deliver(&session, &message);
+        Ok(message)
     }
 }
 

@@ -29,13 +29,16 @@ impl Engine {
         let content = Content::Text {
             text: text.to_string(),
         };
-        self.write(bot_id, async {
-            let r = self
-                .store
-                .record_outgoing_message(session_id, Source::Agent, Some(author), &content)
-                .await?;
-            Ok((r.message, r.events))
-        })
-        .await
+        let (session, message) = self
+            .write(bot_id, async {
+                let r = self
+                    .store
+                    .record_outgoing_message(session_id, Source::Agent, Some(author), &content)
+                    .await?;
+                Ok(((r.session, r.message), r.events))
+            })
+            .await?;
+        self.deliver(&session, &message);
+        Ok(message)
     }
 }

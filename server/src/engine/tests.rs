@@ -20,6 +20,7 @@ async fn engine() -> (Engine, tempfile::TempDir) {
         id: "silent".into(),
         name: "Silent".into(),
         rules: None,
+        messenger: None,
     });
     for d in &definitions {
         store.upsert_bot(&d.id, &d.name).await.unwrap();

@@ -181,6 +181,23 @@ impl super::Store for SqliteStore {
         Ok(())
     }
 
+    async fn first_sighting(&self, key: &str) -> Result<bool> {
+        let inserted = sqlx::query("insert into webhook_seen (key, created_at) values (?1, ?2) on conflict(key) do nothing")
+            .bind(key)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn update_profile(
+        &self,
+        session_id: i64,
+        profile: &app::model::Profile,
+    ) -> Result<Option<(app::model::SessionOverview, Event)>> {
+        sessions::update_profile(&self.pool, session_id, profile).await
+    }
+
     async fn token_hashes(&self) -> Result<Vec<String>> {
         Ok(
             sqlx::query_scalar("select token_hash from api_tokens order by id")

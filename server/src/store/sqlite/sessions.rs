@@ -227,6 +227,37 @@ pub async fn set_paused(
     Ok(PauseOutcome { session, events })
 }
 
+pub async fn update_profile(
+    pool: &SqlitePool,
+    session_id: i64,
+    profile: &Profile,
+) -> Result<Option<(SessionOverview, app::model::Event)>> {
+    let mut tx = pool.begin().await?;
+    let changed = sqlx::query(
+        "update sessions set full_name = coalesce(?2, full_name), avatar_url = coalesce(?3, avatar_url) \
+         where id = ?1 and (coalesce(?2, full_name) is not full_name or coalesce(?3, avatar_url) is not avatar_url)",
+    )
+    .bind(session_id)
+    .bind(&profile.full_name)
+    .bind(&profile.avatar_url)
+    .execute(&mut *tx)
+    .await?;
+    if changed.rows_affected() == 0 {
+        return Ok(None);
+    }
+    let session = overview(&mut tx, session_id).await?;
+    let mut events = append_events(
+        &mut tx,
+        &session.bot_id.clone(),
+        vec![EventKind::SessionUpdated {
+            session: session.clone(),
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(events.pop().map(|e| (session, e)))
+}
+
 pub async fn mark_read(pool: &SqlitePool, session_id: i64) -> Result<Option<app::model::Event>> {
     let mut tx = pool.begin().await?;
     let changed =
