@@ -1,5 +1,6 @@
 //! The bots this server runs: loaded from `<bots-dir>/<bot-id>.toml` at start.
 
+pub mod external;
 pub mod rules;
 
 use std::collections::BTreeMap;
@@ -27,6 +28,8 @@ pub struct BotEntry {
     pub name: String,
     /// `None`: the bot only records; it answers nothing.
     pub rules: Option<Rules>,
+    /// A bot that runs elsewhere (webhook or Rasa), asked instead of rules.
+    pub external: Option<external::External>,
     /// The bot-wide pause switch: while on, no user message reaches the bot.
     paused: AtomicBool,
 }
@@ -49,6 +52,7 @@ pub struct BotDefinition {
     pub rules: Option<Rules>,
     /// The bot's Messenger page, when it has one.
     pub messenger: Option<crate::channels::messenger::Settings>,
+    pub external: Option<external::Settings>,
 }
 
 /// Every bot of this server, by id.
@@ -67,6 +71,7 @@ impl Bots {
                     id: d.id.clone(),
                     name: d.name,
                     rules: d.rules,
+                    external: d.external.map(external::External::new),
                 };
                 (d.id, entry)
             })
@@ -129,6 +134,7 @@ pub fn load_definitions(dir: &Path) -> Result<Vec<BotDefinition>, LoadError> {
             id,
             rules: Some(file.rules),
             messenger: file.messenger,
+            external: file.external,
         });
     }
     if !definitions.iter().any(|d| d.id == WELCOME_BOT) {
@@ -137,6 +143,7 @@ pub fn load_definitions(dir: &Path) -> Result<Vec<BotDefinition>, LoadError> {
             name: "Welcome Bot".into(),
             rules: None,
             messenger: None,
+            external: None,
         });
     }
     Ok(definitions)

@@ -11,6 +11,7 @@ pub struct BotFile {
     pub name: Option<String>,
     pub rules: Rules,
     pub messenger: Option<crate::channels::messenger::Settings>,
+    pub external: Option<super::external::Settings>,
 }
 
 #[derive(Debug, Default)]
@@ -157,6 +158,7 @@ struct RawFile {
     #[serde(default)]
     rules: Vec<RawRule>,
     messenger: Option<crate::channels::messenger::Settings>,
+    external: Option<super::external::Settings>,
 }
 
 #[derive(Deserialize)]
@@ -205,10 +207,14 @@ pub fn parse_file(text: &str) -> Result<BotFile, String> {
             compile_rule(r).map_err(|e| format!("rule {label}: {e}"))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    if raw.external.is_some() && !rules.is_empty() {
+        return Err("a bot has rules or an [external] bot, not both".into());
+    }
     Ok(BotFile {
         name: raw.name,
         rules: Rules { rules },
         messenger: raw.messenger,
+        external: raw.external,
     })
 }
 

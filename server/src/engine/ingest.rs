@@ -43,21 +43,39 @@ impl Engine {
             .await?;
         let mut session = recorded.session;
         // The bot-wide switch lets nothing through; a paused conversation still lets through the
-        // rules marked `while_paused` (the user's way back to the bot).
-        let decision = match &bot.rules {
-            Some(rules) if !bot.is_paused() => {
-                let ctx = Context {
-                    content: &incoming.content,
-                    name: session.display_name(),
-                    user_id: &session.user_id,
-                    channel: &session.channel,
-                };
-                rules.decide(&ctx, session.is_paused)
+        // rules marked `while_paused` (the user's way back to the bot). An external bot sees
+        // nothing while paused.
+        let actions = if bot.is_paused() {
+            Vec::new()
+        } else if let Some(external) = &bot.external {
+            if session.is_paused {
+                Vec::new()
+            } else {
+                match external.ask(&session, &incoming.content).await {
+                    Ok(actions) => actions,
+                    Err(reason) => {
+                        self.bot_failed(&bot_id, &session, &reason).await?;
+                        let text = external.settings.fallback.clone();
+                        vec![Action::Reply(Content::Text { text })]
+                    }
+                }
             }
-            _ => None,
+        } else if let Some(rules) = &bot.rules {
+            let ctx = Context {
+                content: &incoming.content,
+                name: session.display_name(),
+                user_id: &session.user_id,
+                channel: &session.channel,
+            };
+            rules
+                .decide(&ctx, session.is_paused)
+                .map(|d| d.actions)
+                .unwrap_or_default()
+        } else {
+            Vec::new()
         };
         let mut responses = Vec::new();
-        for action in decision.map(|d| d.actions).unwrap_or_default() {
+        for action in actions {
             match action {
                 Action::Reply(content) => {
                     let message = self.bot_says(session.id, &bot_id, content.clone()).await?;
@@ -121,6 +139,48 @@ impl Engine {
     ) -> Result<Vec<Message>> {
         let session = self.session_by_key(key).await?;
         Ok(self.store.outgoing_after(session.id, after, limit).await?)
+    }
+
+    /// An external bot failed: the agents see why (a system line and a notification).
+    async fn bot_failed(
+        &self,
+        bot_id: &str,
+        session: &SessionOverview,
+        reason: &str,
+    ) -> Result<()> {
+        tracing::warn!(
+            bot_id,
+            session_id = session.id,
+            reason,
+            "external bot failed"
+        );
+        let line = Content::System {
+            text: format!("The bot did not answer: {reason}"),
+        };
+        self.write(bot_id, async {
+            let r = self
+                .store
+                .record_outgoing_message(
+                    session.id,
+                    app::model::Source::System,
+                    Some("hitl"),
+                    &line,
+                )
+                .await?;
+            Ok(((), r.events))
+        })
+        .await?;
+        let new = NewNotification {
+            message: format!(
+                "{bot_id} could not answer {}: {reason}",
+                session.display_name()
+            ),
+            level: app::model::Level::Error,
+            url: None,
+            session_id: Some(session.id),
+        };
+        self.notify(bot_id, new).await?;
+        Ok(())
     }
 
     /// Records a message the bot sends into a session.

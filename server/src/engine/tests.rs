@@ -21,6 +21,7 @@ async fn engine() -> (Engine, tempfile::TempDir) {
         name: "Silent".into(),
         rules: None,
         messenger: None,
+        external: None,
     });
     for d in &definitions {
         store.upsert_bot(&d.id, &d.name).await.unwrap();
