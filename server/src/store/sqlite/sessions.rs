@@ -12,6 +12,16 @@ use crate::store::{PauseChange, PauseOutcome, Recorded, Result, SessionKey, Stor
 
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 200;
+const MESSAGE_COLUMNS: &str = "id, session_id, kind, source, text, payload, author, created_at";
+
+/// The rows a page holds: the default when 0 is asked, never more than the maximum.
+fn page_size(asked: u32) -> u32 {
+    if asked == 0 {
+        DEFAULT_PAGE
+    } else {
+        asked.min(MAX_PAGE)
+    }
+}
 
 pub async fn record_user_message(
     pool: &SqlitePool,
@@ -358,15 +368,11 @@ pub async fn messages(
     before: Option<i64>,
     limit: u32,
 ) -> Result<Vec<Message>> {
-    let limit = if limit == 0 {
-        DEFAULT_PAGE
-    } else {
-        limit.min(MAX_PAGE)
-    };
-    let rows = sqlx::query_as::<_, MessageRow>(
-        "select id, session_id, kind, source, text, payload, author, created_at from messages \
-         where session_id = ?1 and (?2 is null or id < ?2) order by id desc limit ?3",
-    )
+    let limit = page_size(limit);
+    let rows = sqlx::query_as::<_, MessageRow>(&format!(
+        "select {MESSAGE_COLUMNS} from messages \
+         where session_id = ?1 and (?2 is null or id < ?2) order by id desc limit ?3"
+    ))
     .bind(session_id)
     .bind(before)
     .bind(limit)
@@ -386,15 +392,11 @@ pub async fn outgoing_after(
     after: i64,
     limit: u32,
 ) -> Result<Vec<Message>> {
-    let limit = if limit == 0 {
-        DEFAULT_PAGE
-    } else {
-        limit.min(MAX_PAGE)
-    };
-    let rows = sqlx::query_as::<_, MessageRow>(
-        "select id, session_id, kind, source, text, payload, author, created_at from messages \
-         where session_id = ?1 and id > ?2 and direction = 'out' order by id limit ?3",
-    )
+    let limit = page_size(limit);
+    let rows = sqlx::query_as::<_, MessageRow>(&format!(
+        "select {MESSAGE_COLUMNS} from messages \
+         where session_id = ?1 and id > ?2 and direction = 'out' order by id limit ?3"
+    ))
     .bind(session_id)
     .bind(after)
     .bind(limit)
