@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use crate::browser;
 use crate::live::LiveStatus;
 use crate::model::{Event, EventKind, SessionCounts, SessionOverview};
-use crate::state::{Bell, Conversation, ListView, SessionList};
+use crate::state::{replaces, Bell, Conversation, ListView, SessionList};
 
 /// Messages per page of a conversation (the server's default page).
 pub const PAGE: usize = 50;
@@ -124,17 +124,20 @@ impl Console {
             .current
             .with_untracked(|c| c.as_ref().is_some_and(|c| c.id == session.id))
         {
-            self.current.update(|c| {
-                if c.as_ref()
-                    .is_none_or(|c| c.last_event_on <= session.last_event_on)
-                {
-                    *c = Some(session.clone());
-                }
-            });
+            self.set_current(session.clone());
         }
         let view = self.view.get_untracked();
         self.list.update(|l| l.apply(session, &view));
         self.refresh_counts_soon();
+    }
+
+    /// Shows `session` as the open one, unless what is shown is a newer snapshot of it.
+    pub fn set_current(&self, session: SessionOverview) {
+        self.current.update(|c| {
+            if c.as_ref().is_none_or(|held| replaces(held, &session)) {
+                *c = Some(session);
+            }
+        });
     }
 
     fn toast(&self, notification: crate::model::Notification) {

@@ -115,7 +115,6 @@ fn merge_text(segments: Vec<Segment>) -> Vec<Segment> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Direction, Source};
     use chrono::TimeZone;
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
@@ -123,17 +122,7 @@ mod tests {
     }
 
     fn message(id: i64, ts: DateTime<Utc>) -> Message {
-        Message {
-            id,
-            session_id: 1,
-            kind: "text".into(),
-            source: Source::User,
-            direction: Direction::In,
-            text: format!("m{id}"),
-            payload: serde_json::json!({"type": "text", "text": format!("m{id}")}),
-            author: None,
-            ts,
-        }
+        crate::model::fixtures::message(id, 1, ts)
     }
 
     #[test]

@@ -416,6 +416,27 @@ impl SessionQuery {
     }
 }
 
+/// Data for unit tests.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::*;
+
+    /// A user's text message "m<id>".
+    pub fn message(id: i64, session_id: i64, ts: DateTime<Utc>) -> Message {
+        Message {
+            id,
+            session_id,
+            kind: "text".into(),
+            source: Source::User,
+            direction: Direction::In,
+            text: format!("m{id}"),
+            payload: serde_json::json!({"type": "text", "text": format!("m{id}")}),
+            author: None,
+            ts,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,6 +42,12 @@ impl ListView {
     }
 }
 
+/// Whether `incoming` may replace `held`: a snapshot of another session always may, one of the
+/// same session unless it is older (events and fetches can arrive out of order).
+pub fn replaces(held: &SessionOverview, incoming: &SessionOverview) -> bool {
+    held.id != incoming.id || held.last_event_on <= incoming.last_event_on
+}
+
 /// The loaded part of the session list, newest activity first.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SessionList {
@@ -98,8 +104,8 @@ impl SessionList {
 
     fn put(&mut self, session: SessionOverview) {
         match self.sessions.iter_mut().find(|s| s.id == session.id) {
-            Some(held) if held.last_event_on > session.last_event_on => {}
-            Some(held) => *held = session,
+            Some(held) if replaces(held, &session) => *held = session,
+            Some(_) => {}
             None => self.sessions.push(session),
         }
     }

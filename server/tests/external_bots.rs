@@ -96,16 +96,7 @@ async fn assert_failure_reported(app: &TestApp, bot: &str, answer: &Value, reaso
         json!([{ "type": "text", "text": "Sorry, I cannot answer right now. A person will get back to you." }])
     );
     let id = answer["sessionId"].as_i64().unwrap();
-    let messages = app
-        .get(&bot_path(bot, &format!("/mod/hitl/sessions/{id}/messages")))
-        .await
-        .expect(200);
-    let texts: Vec<&str> = messages["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["text"].as_str().unwrap())
-        .collect();
+    let texts = app.texts(bot, id).await;
     assert_eq!(texts[0], "hello", "the user's message is kept");
     assert!(
         texts[1].starts_with("The bot did not answer: ") && texts[1].contains(reason_part),

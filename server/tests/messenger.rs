@@ -200,19 +200,7 @@ async fn a_message_is_answered_through_the_send_api_once_even_when_redelivered()
     let session = &sessions["sessions"][0];
     assert_eq!(session["channel"], "messenger");
     let id = session["id"].as_i64().unwrap();
-    let messages = app
-        .get(&bot_path(
-            "fb-bot",
-            &format!("/mod/hitl/sessions/{id}/messages"),
-        ))
-        .await
-        .expect(200);
-    let texts: Vec<&str> = messages["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["text"].as_str().unwrap())
-        .collect();
+    let texts = app.texts("fb-bot", id).await;
     assert_eq!(
         texts,
         ["hello", "You said: hello"],

@@ -25,14 +25,7 @@ pub fn ConversationPane(profile_open: RwSignal<bool>, opened: Opened) -> impl In
                     match opened.await {
                         Ok(Some(o)) => {
                             let id = o.session.id;
-                            console.current.update(|c| {
-                                let newer_held = c.as_ref().is_some_and(|c| {
-                                    c.id == o.session.id && c.last_event_on > o.session.last_event_on
-                                });
-                                if !newer_held {
-                                    *c = Some(o.session);
-                                }
-                            });
+                            console.set_current(o.session);
                             console.convo.update(|c| c.load(id, o.messages, PAGE));
                             console.new_below.set(0);
                             console.at_bottom.set(true);

@@ -16,9 +16,7 @@ pub fn ProfilePane(open: RwSignal<bool>, opened: Opened) -> impl IntoView {
             {move || Suspend::new(async move {
             // Rendered once the open session is known, so server and browser agree.
             if let Ok(Some(o)) = opened.await {
-                if console.current.with_untracked(Option::is_none) {
-                    console.current.set(Some(o.session));
-                }
+                console.set_current(o.session);
             }
             move || console.current.get().map(|s| {
                 let heard = s.last_heard_on;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::*;
-use crate::model::{Direction, Level, Source};
+use crate::model::{Level, Source};
 
 fn t(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_800_000_000 + secs, 0).unwrap()
@@ -31,17 +31,7 @@ fn session(id: i64, last: i64) -> SessionOverview {
 }
 
 fn message(id: i64, session_id: i64) -> Message {
-    Message {
-        id,
-        session_id,
-        kind: "text".into(),
-        source: Source::User,
-        direction: Direction::In,
-        text: format!("m{id}"),
-        payload: serde_json::json!({"type": "text", "text": format!("m{id}")}),
-        author: None,
-        ts: t(id),
-    }
+    crate::model::fixtures::message(id, session_id, t(id))
 }
 
 fn ids(list: &SessionList) -> Vec<i64> {
@@ -288,4 +278,15 @@ fn a_refetched_bell_keeps_a_notification_that_arrived_after_it() {
     assert_eq!(bell.unread, 2);
     bell.load(vec![notification(5, false), notification(4, false)], 2);
     assert_eq!(bell.unread, 2);
+}
+
+#[test]
+fn a_snapshot_replaces_the_held_one_unless_it_is_older() {
+    assert!(replaces(&session(1, 10), &session(1, 10)));
+    assert!(replaces(&session(1, 10), &session(1, 20)));
+    assert!(!replaces(&session(1, 20), &session(1, 10)));
+    assert!(
+        replaces(&session(1, 20), &session(2, 10)),
+        "another session always"
+    );
 }

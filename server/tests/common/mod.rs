@@ -263,6 +263,23 @@ impl TestApp {
             .clone()
     }
 
+    /// The texts of a session's newest messages, oldest first, for any bot.
+    pub async fn texts(&self, bot_id: &str, id: i64) -> Vec<String> {
+        let page = self
+            .get(&bot_path(
+                bot_id,
+                &format!("/mod/hitl/sessions/{id}/messages"),
+            ))
+            .await
+            .expect(200);
+        page["messages"]
+            .as_array()
+            .expect("a messages array")
+            .iter()
+            .map(|m| m["text"].as_str().expect("a text").to_string())
+            .collect()
+    }
+
     /// The `ws://` address of a bot's event stream with the given query (may be empty).
     pub fn events_url(&self, bot_id: &str, query: &str) -> String {
         let path = bot_path(bot_id, "/mod/hitl/events");
