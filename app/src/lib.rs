@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod chat;
 pub mod error;
 pub mod format;
 pub mod model;
@@ -20,7 +21,7 @@ mod live;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -53,6 +54,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=path!("/") view=|| view! { <Redirect path="/modules/hitl"/> }/>
                 <Route path=path!("/modules/hitl") view=pages::console::ConsolePage/>
+                <Route path=path!("/chat/:bot_id") view=chat::page::ChatPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

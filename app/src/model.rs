@@ -128,6 +128,10 @@ pub enum Content {
     /// A line written by hitl itself into the conversation ("Paused by api: …").
     System {
         text: String,
+        /// Set on the line recording a pause (`true`) or a resume (`false`); the web chat turns
+        /// it into words for the user without showing the agents' reason.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        paused: Option<bool>,
     },
 }
 
@@ -155,7 +159,7 @@ impl Content {
             | Content::Buttons { text, .. }
             | Content::QuickReplies { text, .. }
             | Content::QuickReply { text, .. }
-            | Content::System { text } => text.clone(),
+            | Content::System { text, .. } => text.clone(),
             Content::Postback { payload, title } => {
                 title.clone().unwrap_or_else(|| payload.clone())
             }

@@ -13,6 +13,8 @@ use crate::model::{
 pub trait ConsolePort: Send + Sync + 'static {
     /// Ids of the bots this server knows, in a stable order.
     async fn bot_ids(&self) -> Result<Vec<String>, AppError>;
+    /// The bot's display name (what the web chat's header shows).
+    async fn bot_name(&self, bot_id: &str) -> Result<String, AppError>;
     async fn sessions(&self, bot_id: &str, query: SessionQuery) -> Result<SessionPage, AppError>;
     async fn session_counts(&self, bot_id: &str) -> Result<SessionCounts, AppError>;
     async fn session(&self, bot_id: &str, session_id: i64) -> Result<SessionOverview, AppError>;

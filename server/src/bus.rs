@@ -5,11 +5,13 @@ use std::sync::Arc;
 use app::model::Event;
 use tokio::sync::broadcast;
 
-/// An event as it goes out: the bot it belongs to, its sequence number and its JSON frame.
+/// An event as it goes out: the bot it belongs to, its sequence number, the event itself (for
+/// subscribers that filter, such as a visitor's chat) and its JSON frame.
 #[derive(Debug)]
 pub struct Frame {
     pub bot_id: String,
     pub seq: i64,
+    pub event: Event,
     pub json: String,
 }
 
@@ -18,6 +20,7 @@ impl Frame {
         Frame {
             bot_id: bot_id.to_string(),
             seq: event.seq,
+            event: event.clone(),
             json: serde_json::to_string(event).expect("events always serialize"),
         }
     }

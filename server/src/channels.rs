@@ -3,6 +3,7 @@
 //! that channel's sessions once it is stored.
 
 pub mod messenger;
+pub mod web;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -44,6 +44,10 @@ impl ConsolePort for EnginePort {
         Ok(self.engine.bot_ids())
     }
 
+    async fn bot_name(&self, bot_id: &str) -> Result<String, AppError> {
+        Ok(self.engine.bot(bot_id).map_err(to_app)?.name.clone())
+    }
+
     async fn sessions(&self, bot_id: &str, query: SessionQuery) -> Result<SessionPage, AppError> {
         self.engine.sessions(bot_id, &query).await.map_err(to_app)
     }

@@ -7,6 +7,7 @@ mod pause;
 mod reply;
 #[cfg(test)]
 mod tests;
+mod visitors;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use crate::bus::Bus;
 use crate::channels::Outboxes;
 use crate::store::{SessionKey, Store, StoreError};
 
-pub use ingest::{Incoming, Outcome};
+pub use ingest::{validate as validate_user_content, Incoming, Outcome};
 pub use pause::Target;
 
 #[derive(Debug, thiserror::Error)]

@@ -2,6 +2,8 @@
 //! the Leptos console with its server functions.
 
 mod auth;
+mod chat;
+mod chat_socket;
 mod converse;
 mod error;
 mod events;
@@ -55,8 +57,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::require_token,
         ))
-        // Channel webhooks prove who calls them their own way (signatures), not with our token.
-        .merge(messenger::router());
+        // Channels prove who calls them their own way (signatures, visitor secrets), not with our
+        // token.
+        .merge(messenger::router())
+        .merge(chat::api_router());
 
     let port: app::port::Port = Arc::new(crate::console::EnginePort::new(state.engine.clone()));
     let routes = generate_route_list(app::App);
@@ -75,6 +79,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(health::router())
+        .merge(chat::embed_router())
         .nest("/api", api)
         .merge(pages)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -62,6 +62,15 @@ pub struct PauseChange {
     pub reason: Option<String>,
 }
 
+/// An anonymous visitor of the web chat; `secret_hash` is the SHA-256 (hex) of their secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visitor {
+    pub id: String,
+    pub bot_id: String,
+    pub secret_hash: String,
+    pub name: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewNotification {
     pub message: String,
@@ -117,10 +126,15 @@ pub trait Store: Send + Sync + 'static {
     async fn sessions(&self, bot_id: &str, query: &SessionQuery) -> Result<SessionPage>;
     /// How many sessions of the bot each list filter holds.
     async fn session_counts(&self, bot_id: &str) -> Result<SessionCounts>;
-    /// Messages sent to the user (bot, agent and system lines) after the message `after`, oldest
-    /// first: what a Converse client polls for.
-    async fn outgoing_after(&self, session_id: i64, after: i64, limit: u32)
-        -> Result<Vec<Message>>;
+    /// Messages after the message `after`, oldest first; only those sent to the user (bot, agent
+    /// and system lines) when `outgoing_only`: what a Converse client polls for.
+    async fn messages_after(
+        &self,
+        session_id: i64,
+        after: i64,
+        outgoing_only: bool,
+        limit: u32,
+    ) -> Result<Vec<Message>>;
     /// Oldest first; the newest page when `before` is `None`.
     async fn messages(
         &self,
@@ -159,6 +173,11 @@ pub trait Store: Send + Sync + 'static {
         session_id: i64,
         profile: &Profile,
     ) -> Result<Option<(SessionOverview, Event)>>;
+
+    /// Web chat visitors: created once per browser, then looked up by id.
+    async fn create_visitor(&self, visitor: &Visitor) -> Result<()>;
+    async fn visitor(&self, id: &str) -> Result<Option<Visitor>>;
+    async fn set_visitor_name(&self, id: &str, name: Option<&str>) -> Result<()>;
 
     async fn add_token(&self, name: &str, token_hash: &str) -> Result<()>;
     /// The hashes of every stored API token.

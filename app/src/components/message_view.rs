@@ -58,7 +58,7 @@ pub fn PendingView(pending: Pending) -> impl IntoView {
 fn content_view(content: Content) -> AnyView {
     match content {
         Content::Text { text } => view! { <p class="text">{linked(&text)}</p> }.into_any(),
-        Content::System { text } => view! { <p class="text">{text}</p> }.into_any(),
+        Content::System { text, .. } => view! { <p class="text">{text}</p> }.into_any(),
         Content::Buttons { text, buttons } => view! {
             <p class="text">{text}</p>
             <div class="chips">
@@ -95,7 +95,7 @@ fn content_view(content: Content) -> AnyView {
 }
 
 /// Text with its http(s) addresses as links that open in a new tab without access to this one.
-fn linked(text: &str) -> Vec<AnyView> {
+pub fn linked(text: &str) -> Vec<AnyView> {
     linkify(text)
         .into_iter()
         .map(|segment| match segment {

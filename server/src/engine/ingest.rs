@@ -138,7 +138,10 @@ impl Engine {
         limit: u32,
     ) -> Result<Vec<Message>> {
         let session = self.session_by_key(key).await?;
-        Ok(self.store.outgoing_after(session.id, after, limit).await?)
+        Ok(self
+            .store
+            .messages_after(session.id, after, true, limit)
+            .await?)
     }
 
     /// An external bot failed: the agents see why (a system line and a notification).
@@ -156,6 +159,7 @@ impl Engine {
         );
         let line = Content::System {
             text: format!("The bot did not answer: {reason}"),
+            paused: None,
         };
         self.write(bot_id, async {
             let r = self
@@ -199,7 +203,8 @@ impl Engine {
     }
 }
 
-fn validate(content: &Content) -> Result<()> {
+/// A user may send only user kinds, and nothing empty.
+pub fn validate(content: &Content) -> Result<()> {
     if !content.is_user_kind() {
         return Err(EngineError::Invalid(format!(
             "a user cannot send a message of type {}",

@@ -285,6 +285,7 @@ async fn bot_output_and_system_kinds_cannot_come_from_a_user() {
             "welcome-bot",
             Content::System {
                 text: "Paused by admin".into(),
+                paused: Some(true),
             },
         ))
         .await;

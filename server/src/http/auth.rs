@@ -79,12 +79,17 @@ pub async fn require_token(
 
 /// Gives every console page the cookie its live socket authenticates with. Until accounts exist
 /// the console is open to whoever reaches the address (hitl listens on loopback by default).
+/// Other pages (the web chat) never get it: a visitor must not read other conversations.
 pub async fn console_cookie(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
+    let is_console = request.uri().path().starts_with("/modules/hitl");
     let mut response = next.run(request).await;
+    if !is_console {
+        return response;
+    }
     let cookie = format!(
         "{CONSOLE_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict",
         state.auth.console_key

@@ -67,6 +67,13 @@ impl ApiError {
         }
     }
 
+    /// A plain request to a WebSocket route.
+    pub fn from_upgrade_rejection(
+        r: axum::extract::ws::rejection::WebSocketUpgradeRejection,
+    ) -> Self {
+        ApiError::BadRequest(format!("this route takes a WebSocket: {}", r.body_text()))
+    }
+
     /// Syntax errors are the client's malformed JSON (400); well-formed JSON of the wrong
     /// shape is unprocessable (422).
     pub fn from_json_error(e: serde_json::Error) -> Self {

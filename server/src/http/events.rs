@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::model::{Event, EventKind};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{
     close_code, CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade,
 };
@@ -38,9 +39,10 @@ async fn events_socket(
     State(state): State<AppState>,
     Path(bot_id): Path<String>,
     Query(query): Query<EventsQuery>,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     state.engine.bot(&bot_id)?;
+    let upgrade = upgrade.map_err(ApiError::from_upgrade_rejection)?;
     if query.since.is_some_and(|s| s < 0) {
         return Err(ApiError::BadRequest("since must not be negative".into()));
     }

@@ -5,6 +5,7 @@ mod rows;
 mod sessions;
 #[cfg(test)]
 mod tests;
+mod visitors;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -168,6 +169,18 @@ impl super::Store for SqliteStore {
         Ok(bounds)
     }
 
+    async fn create_visitor(&self, visitor: &super::Visitor) -> Result<()> {
+        visitors::create(&self.pool, visitor).await
+    }
+
+    async fn visitor(&self, id: &str) -> Result<Option<super::Visitor>> {
+        visitors::get(&self.pool, id).await
+    }
+
+    async fn set_visitor_name(&self, id: &str, name: Option<&str>) -> Result<()> {
+        visitors::set_name(&self.pool, id, name).await
+    }
+
     async fn add_token(&self, name: &str, token_hash: &str) -> Result<()> {
         sqlx::query(
             "insert into api_tokens (name, token_hash, created_at) values (?1, ?2, ?3) \
@@ -273,13 +286,14 @@ impl super::Store for SqliteStore {
     ) -> Result<app::model::SessionPage> {
         sessions::list(&self.pool, bot_id, query).await
     }
-    async fn outgoing_after(
+    async fn messages_after(
         &self,
         session_id: i64,
         after: i64,
+        outgoing_only: bool,
         limit: u32,
     ) -> Result<Vec<app::model::Message>> {
-        sessions::outgoing_after(&self.pool, session_id, after, limit).await
+        sessions::messages_after(&self.pool, session_id, after, outgoing_only, limit).await
     }
     async fn session_counts(&self, bot_id: &str) -> Result<app::model::SessionCounts> {
         sessions::counts(&self.pool, bot_id).await

@@ -201,7 +201,10 @@ pub async fn set_paused(
         session_id,
         Source::System,
         Some(&change.actor),
-        &Content::System { text: line },
+        &Content::System {
+            text: line,
+            paused: Some(change.paused),
+        },
         now,
     )
     .await?;
@@ -386,20 +389,22 @@ pub async fn messages(
     Ok(list)
 }
 
-pub async fn outgoing_after(
+pub async fn messages_after(
     pool: &SqlitePool,
     session_id: i64,
     after: i64,
+    outgoing_only: bool,
     limit: u32,
 ) -> Result<Vec<Message>> {
     let limit = page_size(limit);
     let rows = sqlx::query_as::<_, MessageRow>(&format!(
         "select {MESSAGE_COLUMNS} from messages \
-         where session_id = ?1 and id > ?2 and direction = 'out' order by id limit ?3"
+         where session_id = ?1 and id > ?2 and (not ?4 or direction = 'out') order by id limit ?3"
     ))
     .bind(session_id)
     .bind(after)
     .bind(limit)
+    .bind(outgoing_only)
     .fetch_all(pool)
     .await?;
     rows.into_iter().map(MessageRow::into_message).collect()

@@ -1,0 +1,169 @@
+//! The web chat channel: anonymous visitors proven by a secret, and the visitor's view of a
+//! conversation. Messages reach the visitor over the chat socket, which follows the event bus, so
+//! this channel needs no outbox.
+
+use app::chat::wire::{ChatBody, ChatItem};
+use app::model::{Message, Source};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::store::{SessionKey, Visitor};
+
+pub const CHANNEL: &str = "web";
+
+/// Pauses by these actors are hand-overs, not a person joining: the person shows up with their
+/// first message.
+const HAND_OVER_ACTORS: [&str; 2] = ["bot", "api"];
+
+/// A new visitor of `bot_id` and the secret only their browser will know.
+pub fn new_visitor(bot_id: &str, name: Option<String>) -> (Visitor, String) {
+    let mut rng = rand::rng();
+    let mut id = [0u8; 8];
+    let mut secret = [0u8; 32];
+    rng.fill_bytes(&mut id);
+    rng.fill_bytes(&mut secret);
+    let secret = hex::encode(secret);
+    let visitor = Visitor {
+        id: format!("visitor-{}", hex::encode(id)),
+        bot_id: bot_id.to_string(),
+        secret_hash: hash(&secret),
+        name,
+    };
+    (visitor, secret)
+}
+
+fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Compares in constant time, so the answer's timing tells nothing about the stored hash.
+pub fn secret_matches(visitor: &Visitor, secret: &str) -> bool {
+    let given = hash(secret);
+    let (a, b) = (given.as_bytes(), visitor.secret_hash.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub fn session_key(bot_id: &str, visitor_id: &str) -> SessionKey {
+    SessionKey {
+        bot_id: bot_id.to_string(),
+        channel: CHANNEL.to_string(),
+        user_id: visitor_id.to_string(),
+        thread_id: None,
+    }
+}
+
+/// The message as the visitor may see it; `None` for lines meant for agents only (why a
+/// conversation was paused, a bot failure).
+pub fn chat_item(message: &Message) -> Option<ChatItem> {
+    let content = message.content()?;
+    let body = match message.source {
+        Source::User => ChatBody::Visitor { content },
+        Source::Bot => ChatBody::Bot { content },
+        Source::Agent => ChatBody::Person {
+            name: message
+                .author
+                .clone()
+                .filter(|a| a != "agent" && a != "api"),
+            content,
+        },
+        Source::System => match content {
+            app::model::Content::System {
+                paused: Some(true), ..
+            } => ChatBody::Paused {
+                by_person: !message
+                    .author
+                    .as_deref()
+                    .is_some_and(|a| HAND_OVER_ACTORS.contains(&a)),
+            },
+            app::model::Content::System {
+                paused: Some(false),
+                ..
+            } => ChatBody::Resumed,
+            _ => return None,
+        },
+    };
+    Some(ChatItem {
+        id: message.id,
+        ts: message.ts,
+        body,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::model::{Content, Direction};
+    use chrono::Utc;
+
+    fn message(source: Source, author: Option<&str>, content: Content) -> Message {
+        Message {
+            id: 7,
+            session_id: 1,
+            kind: content.kind().into(),
+            source,
+            direction: Direction::Out,
+            text: content.preview(),
+            payload: serde_json::to_value(&content).unwrap(),
+            author: author.map(str::to_string),
+            ts: Utc::now(),
+        }
+    }
+
+    fn system(paused: Option<bool>, author: &str) -> Message {
+        let text = "Paused by agent: rude user".to_string();
+        message(
+            Source::System,
+            Some(author),
+            Content::System { text, paused },
+        )
+    }
+
+    #[test]
+    fn a_secret_matches_only_its_own_visitor() {
+        let (visitor, secret) = new_visitor("b", None);
+        let (other, other_secret) = new_visitor("b", None);
+        assert!(secret_matches(&visitor, &secret));
+        assert!(!secret_matches(&visitor, &other_secret));
+        assert!(!secret_matches(&other, &secret));
+        assert!(!secret_matches(&visitor, ""));
+        assert_ne!(visitor.id, other.id);
+    }
+
+    #[test]
+    fn pause_lines_reach_the_visitor_without_the_reason() {
+        let item = chat_item(&system(Some(true), "agent")).unwrap();
+        assert_eq!(item.body, ChatBody::Paused { by_person: true });
+        let json = serde_json::to_string(&item).unwrap();
+        assert!(!json.contains("rude"), "{json}");
+        let bot = chat_item(&system(Some(true), "bot")).unwrap();
+        assert_eq!(bot.body, ChatBody::Paused { by_person: false });
+        let resumed = chat_item(&system(Some(false), "bot")).unwrap();
+        assert_eq!(resumed.body, ChatBody::Resumed);
+    }
+
+    #[test]
+    fn other_system_lines_stay_with_the_agents() {
+        assert_eq!(chat_item(&system(None, "hitl")), None);
+    }
+
+    #[test]
+    fn agent_messages_come_from_a_person() {
+        let text = Content::Text { text: "Hi".into() };
+        let item = chat_item(&message(Source::Agent, Some("agent"), text.clone())).unwrap();
+        assert_eq!(
+            item.body,
+            ChatBody::Person {
+                name: None,
+                content: text.clone()
+            }
+        );
+        let named = chat_item(&message(Source::Agent, Some("Grace"), text.clone())).unwrap();
+        assert_eq!(
+            named.body,
+            ChatBody::Person {
+                name: Some("Grace".into()),
+                content: text
+            }
+        );
+    }
+}
