@@ -74,6 +74,16 @@ fn ChatWindow(bot_id: String, bot_name: String, embedded: bool) -> impl IntoView
         }
     });
 
+    // In a frame, Escape hands the visitor back to the page, like closing any dialog.
+    if embedded {
+        let handle = window_event_listener(leptos::ev::keydown, |ev| {
+            if ev.key() == "Escape" {
+                close_frame();
+            }
+        });
+        on_cleanup(move || handle.remove());
+    }
+
     let status = move || signals.status.get();
     let title = format!("Chat with {bot_name}");
     view! {
@@ -245,7 +255,7 @@ fn bot_content(content: Content, latest: bool, connection: Connection) -> AnyVie
         .into_any(),
         Content::Image { url, title } if is_web_url(&url) => {
             let alt = title.unwrap_or_else(|| "Image".into());
-            view! { <img class="chat-image" src=url alt=alt loading="lazy"/> }.into_any()
+            view! { <img class="chat-image" src=url alt=alt on:load=keep_newest_in_view/> }.into_any()
         }
         Content::File { url, title } if is_web_url(&url) => {
             let name = title.unwrap_or_else(|| "Download the file".into());
@@ -335,6 +345,23 @@ fn NameEditor(signals: ChatSignals, connection: Connection) -> impl IntoView {
             </form>
         </Show>
     }
+}
+
+/// An image that finished loading grew the log: scroll it back to the newest line.
+fn keep_newest_in_view(ev: leptos::ev::Event) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let log = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|img| img.closest(".chat-log").ok().flatten());
+        if let Some(log) = log {
+            log.set_scroll_top(log.scroll_height());
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
 }
 
 /// Asks the embedding page to hide the chat (the embed script listens).
