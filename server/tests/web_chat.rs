@@ -523,3 +523,24 @@ async fn the_embed_script_is_served_for_known_bots_only() {
     let body: Value = missing.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_found");
 }
+
+#[tokio::test]
+async fn messages_sent_in_a_burst_are_stored_in_the_order_sent() {
+    let app = spawn_app().await;
+    let visitor = new_visitor(&app, None).await;
+    let (mut chat, _) = Chat::join(&app, &visitor, None).await;
+    let words: Vec<String> = (0..8).map(|i| format!("burst {i}")).collect();
+    for (i, w) in words.iter().enumerate() {
+        chat.say(&format!("c{i}"), w).await;
+    }
+    chat.items_until_text("You said: burst 7").await;
+    let id = web_session(&app, &visitor).await["id"].as_i64().unwrap();
+    let typed: Vec<String> = app
+        .texts(WELCOME_BOT, id)
+        .await
+        .into_iter()
+        .filter(|t| !t.starts_with("You said"))
+        .collect();
+    assert_eq!(typed, words);
+    chat.close().await;
+}

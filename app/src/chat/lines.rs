@@ -59,8 +59,22 @@ pub struct Transcript {
 }
 
 impl Transcript {
-    /// Takes an item; one already held (a replay after a reconnect) changes nothing.
+    /// Takes an item; one already held (a replay after a reconnect) changes nothing. The
+    /// visitor's own message may arrive before its `ack`: it confirms the oldest pending message
+    /// with the same content, so the line never shows twice.
     pub fn add(&mut self, item: ChatItem) {
+        if self.items.contains_key(&item.id) {
+            return;
+        }
+        if let ChatBody::Visitor { content } = &item.body {
+            if let Some(i) = self
+                .pending
+                .iter()
+                .position(|p| !p.failed && &p.content == content)
+            {
+                self.pending.remove(i);
+            }
+        }
         self.items.insert(item.id, item);
     }
 
@@ -291,8 +305,24 @@ mod tests {
             },
         );
         t.add(stored.clone());
+        assert_eq!(
+            shown(&t),
+            ["visitor: hello"],
+            "the stored line replaces the pending one"
+        );
         t.ack("c1", Some(stored));
         assert_eq!(shown(&t), ["visitor: hello"]);
+        // And the other way round: the ack first, then the item.
+        t.sending("c2".into(), text("again"));
+        let again = item(
+            10,
+            ChatBody::Visitor {
+                content: text("again"),
+            },
+        );
+        t.ack("c2", Some(again.clone()));
+        t.add(again);
+        assert_eq!(shown(&t), ["visitor: hello", "visitor: again"]);
     }
 
     #[test]

@@ -103,6 +103,7 @@ impl Chat {
 
         let visitor = Arc::new(tokio::sync::RwLock::new(visitor));
         let (sent_tx, mut sent_rx) = mpsc::channel::<Sent>(16);
+        let work = spawn_worker(self.engine.clone(), sent_tx);
         let mut ping = tokio::time::interval(PING_EVERY);
         ping.tick().await;
         loop {
@@ -115,7 +116,7 @@ impl Chat {
                 incoming = self.socket.recv() => match incoming {
                     None | Some(Err(_)) | Some(Ok(WsMessage::Close(_))) => return Ok(()),
                     Some(Ok(WsMessage::Text(text))) => {
-                        self.take(text.as_str(), &visitor, &sent_tx).await?;
+                        self.take(text.as_str(), &visitor, &work).await?;
                     }
                     Some(Ok(WsMessage::Binary(_))) => {
                         self.refuse(None, "frames must be JSON text").await?;
@@ -240,22 +241,22 @@ impl Chat {
         &mut self,
         text: &str,
         visitor: &Arc<tokio::sync::RwLock<Visitor>>,
-        sent: &mpsc::Sender<Sent>,
+        work: &mpsc::Sender<Work>,
     ) -> Result<(), ChatError> {
         match serde_json::from_str::<ClientFrame>(text) {
             Ok(ClientFrame::Send { client_id, content }) => {
                 if let Err(error) = check(&content) {
                     return self.refuse(Some(client_id), &error).await;
                 }
-                // The bot may take its time (an external bot): answer in the background and
-                // keep the stream flowing.
-                let engine = self.engine.clone();
                 let visitor = visitor.read().await.clone();
-                let sent = sent.clone();
-                tokio::spawn(async move {
-                    let result = receive(&engine, &visitor, &client_id, content).await;
-                    let _ = sent.send(Sent { client_id, result }).await;
-                });
+                // The worker only stops after the socket loop, which is still running.
+                let _ = work
+                    .send(Work {
+                        visitor,
+                        client_id,
+                        content,
+                    })
+                    .await;
                 Ok(())
             }
             Ok(ClientFrame::Name { name }) => {
@@ -324,6 +325,32 @@ impl Chat {
         self.socket.send(WsMessage::Close(Some(frame))).await?;
         Ok(())
     }
+}
+
+/// A message of the visitor's, waiting its turn.
+struct Work {
+    visitor: Visitor,
+    client_id: String,
+    content: Content,
+}
+
+/// Takes the visitor's messages one at a time, in the order sent, in the background: the bot may
+/// take its time (an external bot) while the stream keeps flowing. A message whose socket closed
+/// meanwhile is still stored (the page sends it again and gets an `ack` for the repeat).
+fn spawn_worker(engine: Arc<Engine>, sent: mpsc::Sender<Sent>) -> mpsc::Sender<Work> {
+    let (work_tx, mut work_rx) = mpsc::channel::<Work>(32);
+    tokio::spawn(async move {
+        while let Some(work) = work_rx.recv().await {
+            let result = receive(&engine, &work.visitor, &work.client_id, work.content).await;
+            let _ = sent
+                .send(Sent {
+                    client_id: work.client_id,
+                    result,
+                })
+                .await;
+        }
+    });
+    work_tx
 }
 
 /// Stores the visitor's message and runs the bot; `None` when `client_id` was stored before.
