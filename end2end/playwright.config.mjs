@@ -27,7 +27,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `./target/release/hitl --addr 127.0.0.1:${port} --database-url sqlite://${database} --api-token ${token} --bots-dir bots`,
+    command: `./target/release/hitl --addr 127.0.0.1:${port} --database-url sqlite://${database} --api-token ${token} --bots-dir bots --admin-email admin@e2e.test --admin-password e2e-admin-password`,
     cwd: '..',
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,

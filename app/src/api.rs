@@ -1,9 +1,12 @@
 //! Server functions: thin adapters from the browser to the engine's port.
+mod account;
 mod actions;
 mod chat;
+pub mod client;
 mod notifications;
 mod sessions;
 
+pub use account::*;
 pub use actions::*;
 pub use chat::*;
 pub use notifications::*;

@@ -8,3 +8,4 @@ pub mod message_view;
 pub mod profile;
 pub mod session_list;
 pub mod top_bar;
+pub mod user_menu;

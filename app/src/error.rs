@@ -12,6 +12,12 @@ pub enum AppError {
     /// The request was understood but its content is not acceptable.
     #[error("{0}")]
     Invalid(String),
+    /// Nobody is signed in (or the session expired).
+    #[error("please sign in again")]
+    Unauthorized,
+    /// Signed in, but this is not theirs to see or do.
+    #[error("{0}")]
+    Forbidden(String),
     /// Something failed on the server; the details are in the server's log, not here.
     #[error("internal error, see the server log")]
     Internal,

@@ -3,6 +3,7 @@
 // Leptos views are deeply nested types; the console's exceed the default limit.
 #![recursion_limit = "256"]
 
+pub mod account;
 pub mod api;
 pub mod chat;
 pub mod error;
@@ -54,6 +55,8 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=path!("/") view=|| view! { <Redirect path="/modules/hitl"/> }/>
                 <Route path=path!("/modules/hitl") view=pages::console::ConsolePage/>
+                <Route path=path!("/login") view=pages::login::LoginPage/>
+                <Route path=path!("/account") view=pages::account::AccountPage/>
                 <Route path=path!("/chat/:bot_id") view=chat::page::ChatPage ssr=SsrMode::Async/>
             </Routes>
         </Router>

@@ -1,3 +1,5 @@
 //! One module per page of the console.
+pub mod account;
 pub mod console;
+pub mod login;
 pub mod not_found;

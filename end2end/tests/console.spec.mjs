@@ -1,6 +1,6 @@
 // The console at /modules/hitl: server-rendered list, hydration, a click that loads a conversation
 // without a page load, and live updates over the events socket.
-import { test, expect } from '@playwright/test';
+import { test, expect } from './helpers.mjs';
 
 const token = 'e2e-token';
 const bot = '/api/v1/bots/welcome-bot';

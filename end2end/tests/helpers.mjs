@@ -5,6 +5,8 @@ import { test as base, expect } from '@playwright/test';
 export { expect };
 
 export const token = 'e2e-token';
+/** The first admin of every server the tests start. */
+export const admin = { email: 'admin@e2e.test', password: 'e2e-admin-password' };
 export const botPath = '/api/v1/bots/welcome-bot';
 
 /** A user id (or name part) no other test uses: the tests share one server and database. */
@@ -37,6 +39,22 @@ export function realErrors(errors) {
  * `watchErrors(context, errors)` on them.
  */
 export const test = base.extend({
+  // The console is for signed-in people: the browser context and the request fixture start
+  // signed in as the admin (tests of the login itself use fresh contexts).
+  signedIn: [
+    async ({ context, request, baseURL }, use) => {
+      for (const client of [context.request, request]) {
+        const response = await client.post(`${baseURL}/login`, {
+          form: { email: admin.email, password: admin.password, next: '/modules/hitl' },
+          maxRedirects: 0,
+        });
+        expect(response.status(), 'signing in answers with a redirect').toBe(303);
+        expect(response.headers().location).toBe('/modules/hitl');
+      }
+      await use(true);
+    },
+    { auto: true },
+  ],
   errors: [
     async ({ context }, use) => {
       const errors = [];
@@ -141,10 +159,20 @@ export function consoleUi(page) {
 export async function openConsole(page, sessionId, origin = '') {
   const query = sessionId === undefined ? '' : `?bot=welcome-bot&session=${sessionId}`;
   await page.goto(`${origin}/modules/hitl${query}`);
+  // A server of the test's own does not know the shared server's session: sign in there.
+  if (new URL(page.url()).pathname === '/login') await signInWithForm(page);
   const ui = consoleUi(page);
   await expect(ui.connection).toHaveText('Live');
   if (sessionId !== undefined) await expect(ui.heading).not.toBeEmpty();
   return ui;
+}
+
+/** Signs in on the login page the browser is at, as the admin; it returns where it was going. */
+export async function signInWithForm(page, who = admin) {
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => url.pathname !== '/login');
 }
 
 /** The count a filter button shows ("Paused 3" → 3). */

@@ -60,7 +60,7 @@ test('"Take over" in the console pauses the bot for the Converse API, and a paus
   await expect(ui.toggle).toHaveText('Return to bot');
   await expect(ui.toggle).toHaveAttribute('aria-pressed', 'true');
   await expect(ui.pausedBadge).toBeVisible();
-  await expect(ui.conversation.getByText(/^by agent/)).toBeVisible();
+  await expect(ui.conversation.getByText(/^by admin/)).toBeVisible();
   await expect(ui.row(named(name)).getByText('Paused', { exact: true })).toBeVisible();
   expect((await api.session(id)).isPaused).toBe(true);
   const during = await api.converse(user, 'anyone there?');
@@ -158,14 +158,14 @@ test('a reply typed in the composer reaches the session and pauses a running bot
   await expect(ui.toggle).toHaveText('Return to bot');
   await expect(ui.toggle).toHaveAttribute('aria-pressed', 'true');
   await expect(ui.pausedBadge).toBeVisible();
-  await expect(ui.messages.getByText('Paused by agent: agent replied', { exact: true })).toBeVisible();
+  await expect(ui.messages.getByText('Paused by admin: agent replied', { exact: true })).toBeVisible();
 
   const stored = await api.messages(sessionId);
   const agent = stored.filter((m) => m.source === 'agent');
   expect(agent).toHaveLength(1);
-  expect(agent[0]).toMatchObject({ text: 'first line\nsecond line', direction: 'out', author: 'agent' });
+  expect(agent[0]).toMatchObject({ text: 'first line\nsecond line', direction: 'out', author: 'admin' });
   const session = await api.session(sessionId);
-  expect(session).toMatchObject({ isPaused: true, pausedBy: 'agent', pausedReason: 'agent replied' });
+  expect(session).toMatchObject({ isPaused: true, pausedBy: 'admin', pausedReason: 'agent replied' });
 
   // The user is now talking to the agent, not the bot.
   const answer = await api.converse(user, 'thanks');
@@ -198,7 +198,7 @@ test('the agent\'s reply shows once while it is sent: never a stored copy beside
   await ui.composer.press('Enter');
   await expect(ui.messages.getByText('Sending…')).toHaveCount(0);
   await expect(ui.messages.getByRole('listitem').filter({ hasText: 'only once please' })).toHaveCount(1);
-  await expect(ui.messages.getByText('Paused by agent: agent replied', { exact: true })).toBeVisible();
+  await expect(ui.messages.getByText('Paused by admin: agent replied', { exact: true })).toBeVisible();
   const states = await page.evaluate(() => [...new Set(window.__states)]);
   expect(await page.evaluate(() => window.__mostCopies), `what the list showed: ${JSON.stringify(states)}`).toBe(1);
 });

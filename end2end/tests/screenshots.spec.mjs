@@ -2,7 +2,7 @@
 // side in a 1280×760 window, the theme follows the system's colour scheme, and text stays readable.
 // Saves test-results/console-light.png and console-dark.png.
 import path from 'node:path';
-import { test, expect, Api, unique, consoleUi, watchErrors } from './helpers.mjs';
+import { test, expect, Api, unique, consoleUi, watchErrors, signInWithForm } from './helpers.mjs';
 
 /** Relative luminance (WCAG) of an "rgb(…)"/"rgba(…)" colour. */
 function luminance([r, g, b]) {
@@ -62,6 +62,7 @@ async function openIn(browser, errors, colorScheme, sessionId) {
   watchErrors(context, errors);
   const page = await context.newPage();
   await page.goto(`/modules/hitl?bot=welcome-bot&session=${sessionId}`);
+  await signInWithForm(page);
   const ui = consoleUi(page);
   await expect(ui.connection).toHaveText('Live');
   return { context, page, ui };

@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect, token } from './helpers.mjs';
+import { admin, expect, token } from './helpers.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const running = new Set();
@@ -27,7 +27,8 @@ export async function startServer(port, database, log) {
   const child = spawn(
     path.join(root, 'target/release/hitl'),
     ['--addr', `127.0.0.1:${port}`, '--database-url', `sqlite://${database}`,
-     '--api-token', token, '--bots-dir', 'bots'],
+     '--api-token', token, '--bots-dir', 'bots',
+     '--admin-email', admin.email, '--admin-password', admin.password],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   running.add(child);

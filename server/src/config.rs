@@ -27,6 +27,23 @@ pub struct Config {
     #[arg(long, env = "HITL_API_TOKEN", hide_env_values = true)]
     pub api_token: Option<String>,
 
+    /// Email of the first admin, created on first start when there is no user yet.
+    #[arg(long, env = "HITL_ADMIN_EMAIL", default_value = "admin@localhost")]
+    pub admin_email: String,
+
+    /// Password of the first admin; without it one is generated and printed once.
+    #[arg(long, env = "HITL_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+
+    /// Minutes a signed-in browser may stay idle before it must sign in again.
+    #[arg(long, env = "HITL_SESSION_IDLE_MINUTES", default_value_t = 480)]
+    pub session_idle_minutes: u64,
+
+    /// Mark cookies `Secure` (serve over HTTPS). Also done per request when a proxy sends
+    /// `X-Forwarded-Proto: https`.
+    #[arg(long, env = "HITL_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
     /// Directory of bot definitions, one `<bot-id>.toml` per bot.
     #[arg(long, env = "HITL_BOTS_DIR", default_value = "bots")]
     pub bots_dir: PathBuf,

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use app::account::Viewer;
 use app::error::AppError;
 use app::model::{
     Message, Notification, NotificationList, SessionCounts, SessionOverview, SessionPage,
@@ -9,10 +10,8 @@ use app::model::{
 };
 use app::port::ConsolePort;
 
+use crate::accounts::scope_of;
 use crate::engine::{Engine, EngineError, Target};
-
-/// Who the console acts as until accounts exist.
-pub const CONSOLE_ACTOR: &str = "agent";
 
 /// The newest notifications the bell shows.
 const BELL_SIZE: u32 = 30;
@@ -38,25 +37,55 @@ fn to_app(e: EngineError) -> AppError {
     }
 }
 
+/// Agents reach only the bots they were given; the server says so, whatever the page shows.
+fn may_work_on(viewer: &Viewer, bot_id: &str) -> Result<(), AppError> {
+    if viewer.may_work_on(bot_id) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "you do not work on the bot {bot_id}"
+        )))
+    }
+}
+
 #[async_trait::async_trait]
 impl ConsolePort for EnginePort {
-    async fn bot_ids(&self) -> Result<Vec<String>, AppError> {
-        Ok(self.engine.bot_ids())
+    async fn bot_ids(&self, viewer: &Viewer) -> Result<Vec<String>, AppError> {
+        let mut ids = self.engine.bot_ids();
+        ids.retain(|id| viewer.may_work_on(id));
+        Ok(ids)
     }
 
     async fn bot_name(&self, bot_id: &str) -> Result<String, AppError> {
         Ok(self.engine.bot(bot_id).map_err(to_app)?.name.clone())
     }
 
-    async fn sessions(&self, bot_id: &str, query: SessionQuery) -> Result<SessionPage, AppError> {
+    async fn sessions(
+        &self,
+        viewer: &Viewer,
+        bot_id: &str,
+        query: SessionQuery,
+    ) -> Result<SessionPage, AppError> {
+        may_work_on(viewer, bot_id)?;
         self.engine.sessions(bot_id, &query).await.map_err(to_app)
     }
 
-    async fn session_counts(&self, bot_id: &str) -> Result<SessionCounts, AppError> {
+    async fn session_counts(
+        &self,
+        viewer: &Viewer,
+        bot_id: &str,
+    ) -> Result<SessionCounts, AppError> {
+        may_work_on(viewer, bot_id)?;
         self.engine.session_counts(bot_id).await.map_err(to_app)
     }
 
-    async fn session(&self, bot_id: &str, session_id: i64) -> Result<SessionOverview, AppError> {
+    async fn session(
+        &self,
+        viewer: &Viewer,
+        bot_id: &str,
+        session_id: i64,
+    ) -> Result<SessionOverview, AppError> {
+        may_work_on(viewer, bot_id)?;
         self.engine
             .session(bot_id, session_id)
             .await
@@ -65,10 +94,12 @@ impl ConsolePort for EnginePort {
 
     async fn messages(
         &self,
+        viewer: &Viewer,
         bot_id: &str,
         session_id: i64,
         before: Option<i64>,
     ) -> Result<Vec<Message>, AppError> {
+        may_work_on(viewer, bot_id)?;
         self.engine
             .messages(bot_id, session_id, before, 0)
             .await
@@ -77,9 +108,11 @@ impl ConsolePort for EnginePort {
 
     async fn mark_session_read(
         &self,
+        viewer: &Viewer,
         bot_id: &str,
         session_id: i64,
     ) -> Result<SessionOverview, AppError> {
+        may_work_on(viewer, bot_id)?;
         self.engine
             .mark_session_read(bot_id, session_id)
             .await
@@ -88,32 +121,36 @@ impl ConsolePort for EnginePort {
 
     async fn set_paused(
         &self,
+        viewer: &Viewer,
         bot_id: &str,
         session_id: i64,
         paused: bool,
     ) -> Result<SessionOverview, AppError> {
+        may_work_on(viewer, bot_id)?;
         self.engine
-            .set_paused(bot_id, Target::Id(session_id), paused, CONSOLE_ACTOR, None)
+            .set_paused(bot_id, Target::Id(session_id), paused, &viewer.name, None)
             .await
             .map_err(to_app)
     }
 
     async fn reply(
         &self,
+        viewer: &Viewer,
         bot_id: &str,
         session_id: i64,
         text: String,
     ) -> Result<Message, AppError> {
+        may_work_on(viewer, bot_id)?;
         self.engine
-            .agent_reply(bot_id, session_id, &text, CONSOLE_ACTOR)
+            .agent_reply(bot_id, session_id, &text, &viewer.name)
             .await
             .map_err(to_app)
     }
 
-    async fn notifications(&self) -> Result<NotificationList, AppError> {
+    async fn notifications(&self, viewer: &Viewer) -> Result<NotificationList, AppError> {
         let page = self
             .engine
-            .notifications(false, None, BELL_SIZE)
+            .notifications(&scope_of(viewer), false, None, BELL_SIZE)
             .await
             .map_err(to_app)?;
         Ok(NotificationList {
@@ -122,13 +159,16 @@ impl ConsolePort for EnginePort {
         })
     }
 
-    async fn read_notification(&self, id: i64) -> Result<Notification, AppError> {
-        self.engine.mark_notification_read(id).await.map_err(to_app)
+    async fn read_notification(&self, viewer: &Viewer, id: i64) -> Result<Notification, AppError> {
+        self.engine
+            .mark_notification_read(&scope_of(viewer), id)
+            .await
+            .map_err(to_app)
     }
 
-    async fn read_all_notifications(&self) -> Result<(), AppError> {
+    async fn read_all_notifications(&self, viewer: &Viewer) -> Result<(), AppError> {
         self.engine
-            .mark_all_notifications_read()
+            .mark_all_notifications_read(&scope_of(viewer))
             .await
             .map(|_| ())
             .map_err(to_app)

@@ -9,6 +9,7 @@ mod error;
 mod events;
 mod extract;
 mod health;
+mod login;
 mod messenger;
 mod notifications;
 mod outbound;
@@ -25,7 +26,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
-pub use auth::Auth;
+pub use auth::{Auth, Caller};
 pub use error::ApiError;
 pub use messenger::Messengers;
 
@@ -54,10 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(events::router())
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_token,
-        ))
+        .layer(middleware::from_fn(auth::require_caller))
         // Channels prove who calls them their own way (signatures, visitor secrets), not with our
         // token.
         .merge(messenger::router())
@@ -73,18 +71,20 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::console_cookie,
-        ))
+        .layer(middleware::from_fn(auth::guard_pages))
         // The browser bundle shrinks to about a third: it matters to a visitor on a phone.
         .layer(CompressionLayer::new());
 
     Router::new()
         .merge(health::router())
         .merge(chat::embed_router())
+        .merge(login::router())
         .nest("/api", api)
         .merge(pages)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::identify,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TraceLayer::new_for_http())

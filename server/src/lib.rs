@@ -1,6 +1,7 @@
 //! hitl: a human-in-the-loop server for chatbots. The binary `hitl` is a thin wrapper around
 //! [`startup`]; tests build the same server on port 0.
 
+pub mod accounts;
 pub mod bots;
 pub mod bus;
 pub mod channels;

@@ -28,6 +28,11 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(token) = &server.new_token {
         println!("API token (shown once, keep it): {token}");
     }
+    if let Some((email, password)) = &server.new_admin {
+        println!(
+            "First admin (shown once, change the password after signing in): {email} / {password}"
+        );
+    }
     let listener = startup::bind(&config).await?;
     let addr = listener.local_addr()?;
     println!("hitl is listening: console at http://{addr}/modules/hitl");

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use leptos::prelude::LeptosOptions;
 use rand::RngCore;
@@ -9,6 +10,7 @@ use tokio::net::TcpListener;
 
 use std::collections::HashMap;
 
+use crate::accounts::Accounts;
 use crate::bots::{self, Bots};
 use crate::bus::Bus;
 use crate::channels::messenger::{self, Messenger};
@@ -28,6 +30,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("bot definitions: {0}")]
     Bots(#[from] bots::LoadError),
+    #[error("accounts: {0}")]
+    Accounts(String),
     #[error("leptos configuration: {0}")]
     Leptos(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -44,6 +48,8 @@ pub struct Server {
     pub engine: Arc<Engine>,
     /// A token generated on this start, to be shown once.
     pub new_token: Option<String>,
+    /// The first admin's email and generated password, created on this start, to be shown once.
+    pub new_admin: Option<(String, String)>,
     stop: tokio::sync::watch::Sender<bool>,
 }
 
@@ -79,10 +85,15 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         hashes.push(hash);
         new_token = Some(token);
     }
-    let console_key = store
-        .setting_or_insert("console_key", &|| random_hex(32))
-        .await?;
-    let auth = Arc::new(Auth::new(hashes, console_key));
+    let accounts = Arc::new(Accounts::new(
+        Arc::new(store.clone()),
+        Duration::from_secs(config.session_idle_minutes * 60),
+    ));
+    let new_admin = accounts
+        .ensure_first_admin(Some(&config.admin_email), config.admin_password.as_deref())
+        .await
+        .map_err(|e| StartError::Accounts(e.to_string()))?;
+    let auth = Arc::new(Auth::new(hashes, accounts, config.secure_cookies));
 
     let engine = Arc::new(Engine::new(
         Arc::new(store.clone()),
@@ -103,6 +114,7 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         store,
         engine,
         new_token,
+        new_admin,
         stop,
     })
 }
@@ -141,7 +153,10 @@ pub async fn serve(
         // Upgraded sockets are not tracked by the HTTP server: tell them to close.
         let _ = stop.send(true);
     };
-    let result = axum::serve(listener, server.router)
+    let app = server
+        .router
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     server.store.close().await;

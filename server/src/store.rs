@@ -1,6 +1,7 @@
 //! The storage port. Methods are named after use cases; every write that changes what clients see
 //! appends its events to the event log in the same transaction and returns them for publishing.
 
+pub mod accounts;
 pub mod sqlite;
 
 use app::model::{
@@ -20,6 +21,8 @@ pub enum StoreError {
     NotFound(&'static str),
     #[error("invalid cursor")]
     BadCursor,
+    #[error("{0} already exists")]
+    Conflict(&'static str),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -60,6 +63,23 @@ pub struct PauseChange {
     pub paused: bool,
     pub actor: String,
     pub reason: Option<String>,
+}
+
+/// The bots whose data a reader may see: every bot, or only some (an agent's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BotScope {
+    All,
+    Only(Vec<String>),
+}
+
+impl BotScope {
+    /// For SQL: `None` for all bots, else a JSON array for `json_each`.
+    pub fn as_json(&self) -> Option<String> {
+        match self {
+            BotScope::All => None,
+            BotScope::Only(bots) => Some(serde_json::to_string(bots).expect("strings serialize")),
+        }
+    }
 }
 
 /// An anonymous visitor of the web chat; `secret_hash` is the SHA-256 (hex) of their secret.
@@ -151,13 +171,19 @@ pub trait Store: Send + Sync + 'static {
     /// Newest first.
     async fn notifications(
         &self,
+        scope: &BotScope,
         unread_only: bool,
         before: Option<i64>,
         limit: u32,
     ) -> Result<NotificationPage>;
-    async fn mark_notification_read(&self, id: i64) -> Result<Option<Notification>>;
+    /// `None` when there is no such notification in the scope.
+    async fn mark_notification_read(
+        &self,
+        scope: &BotScope,
+        id: i64,
+    ) -> Result<Option<Notification>>;
     /// Answers how many were unread.
-    async fn mark_all_notifications_read(&self) -> Result<u64>;
+    async fn mark_all_notifications_read(&self, scope: &BotScope) -> Result<u64>;
 
     /// Events of one bot after `since`, in order, at most `limit`.
     async fn events_since(&self, bot_id: &str, since: i64, limit: u32) -> Result<Vec<Event>>;

@@ -2,35 +2,35 @@
 
 use leptos::prelude::*;
 
+use super::client::CsrfClient;
 use crate::error::AppError;
 use crate::model::{Message, SessionOverview};
 
-#[server]
+#[server(prefix = "/fn", client = CsrfClient)]
 pub async fn mark_session_read(
     bot_id: String,
     session_id: i64,
 ) -> Result<SessionOverview, AppError> {
-    crate::port::port()?
-        .mark_session_read(&bot_id, session_id)
-        .await
+    let (port, viewer) = crate::port::signed_in()?;
+    port.mark_session_read(&viewer, &bot_id, session_id).await
 }
 
-#[server]
+#[server(prefix = "/fn", client = CsrfClient)]
 pub async fn set_paused(
     bot_id: String,
     session_id: i64,
     paused: bool,
 ) -> Result<SessionOverview, AppError> {
-    crate::port::port()?
-        .set_paused(&bot_id, session_id, paused)
-        .await
+    let (port, viewer) = crate::port::signed_in()?;
+    port.set_paused(&viewer, &bot_id, session_id, paused).await
 }
 
-#[server]
+#[server(prefix = "/fn", client = CsrfClient)]
 pub async fn send_reply(
     bot_id: String,
     session_id: i64,
     text: String,
 ) -> Result<Message, AppError> {
-    crate::port::port()?.reply(&bot_id, session_id, text).await
+    let (port, viewer) = crate::port::signed_in()?;
+    port.reply(&viewer, &bot_id, session_id, text).await
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 
 /// The bot's display name; not found for an unknown bot.
-#[server]
+#[server(prefix = "/pub")]
 pub async fn chat_bot_name(bot_id: String) -> Result<String, AppError> {
     crate::port::port()?.bot_name(&bot_id).await
 }

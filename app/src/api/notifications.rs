@@ -2,20 +2,24 @@
 
 use leptos::prelude::*;
 
+use super::client::CsrfClient;
 use crate::error::AppError;
 use crate::model::{Notification, NotificationList};
 
-#[server]
+#[server(prefix = "/fn", client = CsrfClient)]
 pub async fn list_notifications() -> Result<NotificationList, AppError> {
-    crate::port::port()?.notifications().await
+    let (port, viewer) = crate::port::signed_in()?;
+    port.notifications(&viewer).await
 }
 
-#[server]
+#[server(prefix = "/fn", client = CsrfClient)]
 pub async fn read_notification(id: i64) -> Result<Notification, AppError> {
-    crate::port::port()?.read_notification(id).await
+    let (port, viewer) = crate::port::signed_in()?;
+    port.read_notification(&viewer, id).await
 }
 
-#[server]
+#[server(prefix = "/fn", client = CsrfClient)]
 pub async fn read_all_notifications() -> Result<(), AppError> {
-    crate::port::port()?.read_all_notifications().await
+    let (port, viewer) = crate::port::signed_in()?;
+    port.read_all_notifications(&viewer).await
 }

@@ -2,33 +2,36 @@
 
 use leptos::prelude::*;
 
+use super::client::CsrfClient;
 use crate::error::AppError;
 use crate::model::{Message, SessionCounts, SessionPage, SessionQuery};
 
-#[server]
+#[server(prefix = "/fn", client = CsrfClient)]
 pub async fn bot_ids() -> Result<Vec<String>, AppError> {
-    crate::port::port()?.bot_ids().await
+    let (port, viewer) = crate::port::signed_in()?;
+    port.bot_ids(&viewer).await
 }
 
-#[server]
+#[server(prefix = "/fn", client = CsrfClient)]
 pub async fn list_sessions(bot_id: String, query: SessionQuery) -> Result<SessionPage, AppError> {
-    crate::port::port()?.sessions(&bot_id, query).await
+    let (port, viewer) = crate::port::signed_in()?;
+    port.sessions(&viewer, &bot_id, query).await
 }
 
-#[server]
+#[server(prefix = "/fn", client = CsrfClient)]
 pub async fn count_sessions(bot_id: String) -> Result<SessionCounts, AppError> {
-    crate::port::port()?.session_counts(&bot_id).await
+    let (port, viewer) = crate::port::signed_in()?;
+    port.session_counts(&viewer, &bot_id).await
 }
 
-#[server]
+#[server(prefix = "/fn", client = CsrfClient)]
 pub async fn list_messages(
     bot_id: String,
     session_id: i64,
     before: Option<i64>,
 ) -> Result<Vec<Message>, AppError> {
-    crate::port::port()?
-        .messages(&bot_id, session_id, before)
-        .await
+    let (port, viewer) = crate::port::signed_in()?;
+    port.messages(&viewer, &bot_id, session_id, before).await
 }
 
 /// A session and its newest messages, for opening it in the console.
@@ -38,10 +41,10 @@ pub struct OpenedSession {
     pub messages: Vec<Message>,
 }
 
-#[server]
+#[server(prefix = "/fn", client = CsrfClient)]
 pub async fn open_session(bot_id: String, session_id: i64) -> Result<OpenedSession, AppError> {
-    let port = crate::port::port()?;
-    let session = port.session(&bot_id, session_id).await?;
-    let messages = port.messages(&bot_id, session_id, None).await?;
+    let (port, viewer) = crate::port::signed_in()?;
+    let session = port.session(&viewer, &bot_id, session_id).await?;
+    let messages = port.messages(&viewer, &bot_id, session_id, None).await?;
     Ok(OpenedSession { session, messages })
 }

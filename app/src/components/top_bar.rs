@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use crate::api::bot_ids;
 use crate::browser;
 use crate::components::bell::NotificationBell;
+use crate::components::user_menu::UserMenu;
 use crate::console::{url_escape, use_console};
 use crate::live::LiveStatus;
 
@@ -55,6 +56,7 @@ pub fn TopBar() -> impl IntoView {
                 {move || status.get().label()}
             </span>
             <NotificationBell/>
+            <UserMenu/>
         </header>
     }
     .into_any()

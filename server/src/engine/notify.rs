@@ -3,7 +3,7 @@
 use app::model::Notification;
 
 use super::{Engine, EngineError, Result};
-use crate::store::{NewNotification, NotificationPage};
+use crate::store::{BotScope, NewNotification, NotificationPage};
 
 impl Engine {
     pub async fn notify(&self, bot_id: &str, new: NewNotification) -> Result<Notification> {
@@ -18,24 +18,29 @@ impl Engine {
         .await
     }
 
+    /// Newest first, of the bots in `scope`.
     pub async fn notifications(
         &self,
+        scope: &BotScope,
         unread_only: bool,
         before: Option<i64>,
         limit: u32,
     ) -> Result<NotificationPage> {
-        Ok(self.store.notifications(unread_only, before, limit).await?)
+        Ok(self
+            .store
+            .notifications(scope, unread_only, before, limit)
+            .await?)
     }
 
-    /// Marks one notification read and answers with it.
-    pub async fn mark_notification_read(&self, id: i64) -> Result<Notification> {
+    /// Marks one notification read and answers with it; one outside `scope` is not found.
+    pub async fn mark_notification_read(&self, scope: &BotScope, id: i64) -> Result<Notification> {
         self.store
-            .mark_notification_read(id)
+            .mark_notification_read(scope, id)
             .await?
             .ok_or(EngineError::NotFound("notification"))
     }
 
-    pub async fn mark_all_notifications_read(&self) -> Result<u64> {
-        Ok(self.store.mark_all_notifications_read().await?)
+    pub async fn mark_all_notifications_read(&self, scope: &BotScope) -> Result<u64> {
+        Ok(self.store.mark_all_notifications_read(scope).await?)
     }
 }

@@ -135,7 +135,10 @@ async fn hitl_start_notifies_agents_with_the_users_name() {
         .receive(incoming("welcome-bot", text("HITL_START")))
         .await
         .unwrap();
-    let page = engine.notifications(false, None, 10).await.unwrap();
+    let page = engine
+        .notifications(&crate::store::BotScope::All, false, None, 10)
+        .await
+        .unwrap();
     assert_eq!(page.notifications.len(), 1);
     assert_eq!(
         page.notifications[0].message,

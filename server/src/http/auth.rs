@@ -1,146 +1,330 @@
-//! Who may call the API: a bearer token (header, or `access_token` in the query for WebSocket
-//! clients that cannot set headers), or the console's cookie.
+//! Who is calling, and what they may reach. [`identify`] runs on every request: a bearer token
+//! (header, or `access_token` in the query for WebSocket clients that cannot set headers) makes
+//! the caller a script or bot; the session cookie makes them a signed-in person. Then the
+//! guards: the API wants a caller (401), a person's changes must carry the CSRF token (403), a
+//! person's WebSocket must come from our own origin (403), an agent only reaches the bots they
+//! were given (403), and console pages send strangers to the login page.
 
 use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
 
-use axum::extract::{Request, State};
-use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
-use axum::http::HeaderValue;
+use app::account::Viewer;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN};
+use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
-use axum::response::Response;
-use sha2::{Digest, Sha256};
+use axum::response::{IntoResponse, Redirect, Response};
 
 use super::{ApiError, AppState};
+use crate::accounts::{scope_of, token_hash, Accounts};
+use crate::store::BotScope;
 
-const CONSOLE_COOKIE: &str = "hitl_console";
+pub const SESSION_COOKIE: &str = "hitl_session";
+/// Readable by the page's scripts, which send it back in [`CSRF_HEADER`].
+pub const CSRF_COOKIE: &str = "hitl_csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
 
 pub struct Auth {
     token_hashes: HashSet<String>,
-    console_key: String,
+    pub accounts: Arc<Accounts>,
+    /// Cookies get `Secure` (also set when a proxy says the request came over HTTPS).
+    pub secure_cookies: bool,
 }
 
 impl Auth {
-    /// `token_hashes`: SHA-256 (hex) of every accepted token. `console_key`: the value of the
-    /// cookie the console pages hand to the browser so its live socket may connect.
-    pub fn new(token_hashes: impl IntoIterator<Item = String>, console_key: String) -> Self {
+    /// `token_hashes`: SHA-256 (hex) of every accepted API token.
+    pub fn new(
+        token_hashes: impl IntoIterator<Item = String>,
+        accounts: Arc<Accounts>,
+        secure_cookies: bool,
+    ) -> Self {
         Auth {
             token_hashes: token_hashes.into_iter().collect(),
-            console_key,
+            accounts,
+            secure_cookies,
         }
     }
 
     pub fn hash(token: &str) -> String {
-        hex::encode(Sha256::digest(token.as_bytes()))
+        token_hash(token)
     }
 
     fn accepts_token(&self, token: &str) -> bool {
         self.token_hashes.contains(&Self::hash(token))
     }
+}
 
-    fn accepts(&self, request: &Request) -> bool {
-        let headers = request.headers();
-        let bearer = headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if let Some(token) = bearer {
-            return self.accepts_token(token.trim());
+/// The caller of this request, when they proved who they are.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// A script or bot with an API token: full API rights.
+    Token,
+    /// A signed-in person.
+    Person {
+        viewer: Viewer,
+        csrf: String,
+        /// The session cookie's value (to sign out this browser).
+        token: String,
+    },
+}
+
+impl Caller {
+    /// The name recorded on what they do (pause history, agent replies).
+    pub fn actor(&self) -> String {
+        match self {
+            Caller::Token => "api".into(),
+            Caller::Person { viewer, .. } => viewer.name.clone(),
         }
-        let query_token = request.uri().query().and_then(|q| {
+    }
+
+    pub fn scope(&self) -> BotScope {
+        match self {
+            Caller::Token => BotScope::All,
+            Caller::Person { viewer, .. } => scope_of(viewer),
+        }
+    }
+
+    pub fn may_work_on(&self, bot_id: &str) -> bool {
+        match self {
+            Caller::Token => true,
+            Caller::Person { viewer, .. } => viewer.may_work_on(bot_id),
+        }
+    }
+}
+
+/// The client's address as our socket saw it (tests without connect info have none).
+pub fn client_address(request: &Request) -> Option<String> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+}
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v)
+}
+
+fn bearer(request: &Request) -> Option<String> {
+    let header = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string());
+    header.or_else(|| {
+        request.uri().query().and_then(|q| {
             q.split('&')
                 .filter_map(|pair| pair.split_once('='))
                 .find(|(k, _)| *k == "access_token")
                 .map(|(_, v)| v.to_string())
-        });
-        if let Some(token) = query_token {
-            return self.accepts_token(&token);
+        })
+    })
+}
+
+/// Finds the caller and puts them (and, for a person, their [`Viewer`]) in the request.
+pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let caller = if let Some(token) = bearer(&request) {
+        state.auth.accepts_token(&token).then_some(Caller::Token)
+    } else if let Some(token) = cookie(request.headers(), SESSION_COOKIE).map(str::to_string) {
+        match state.auth.accounts.session(&token).await {
+            Ok(Some(session)) => Some(Caller::Person {
+                viewer: session.viewer,
+                csrf: session.csrf,
+                token,
+            }),
+            Ok(None) => None,
+            Err(e) => return ApiError::Internal(e.to_string()).into_response(),
         }
-        headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|c| c.trim().split_once('='))
-            .any(|(name, value)| name == CONSOLE_COOKIE && value == self.console_key)
-    }
-}
-
-pub async fn require_token(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    if state.auth.accepts(&request) {
-        Ok(next.run(request).await)
     } else {
-        Err(ApiError::Unauthorized)
+        None
+    };
+    if let Some(caller) = caller {
+        if let Caller::Person { viewer, .. } = &caller {
+            request.extensions_mut().insert(viewer.clone());
+        }
+        request.extensions_mut().insert(caller);
+    }
+    next.run(request).await
+}
+
+fn is_change(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// A person's request must show the CSRF token when it changes something, and a person's
+/// WebSocket must be opened by a page of ours.
+fn check_person(request: &Request, csrf: &str) -> Result<(), ApiError> {
+    let headers = request.headers();
+    if is_change(request.method()) {
+        let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        if !sent.is_some_and(|s| constant_time_eq(s.as_bytes(), csrf.as_bytes())) {
+            return Err(ApiError::Forbidden("missing or wrong CSRF token".into()));
+        }
+    }
+    if headers.contains_key("upgrade") && !same_origin(headers) {
+        return Err(ApiError::Forbidden(
+            "this WebSocket must be opened from the console's own address".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn same_origin(headers: &HeaderMap) -> bool {
+    let origin = headers.get(ORIGIN).and_then(|v| v.to_str().ok());
+    let host = headers.get(HOST).and_then(|v| v.to_str().ok());
+    match (origin, host) {
+        // Not a browser (browsers always send Origin on WebSockets).
+        (None, _) => true,
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(host)),
+        (Some(_), None) => false,
     }
 }
 
-/// Gives every console page the cookie its live socket authenticates with. Until accounts exist
-/// the console is open to whoever reaches the address (hitl listens on loopback by default).
-/// Other pages (the web chat) never get it: a visitor must not read other conversations.
-pub async fn console_cookie(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let is_console = request.uri().path().starts_with("/modules/hitl");
-    let mut response = next.run(request).await;
-    if !is_console {
-        return response;
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The bot a REST path is about (`/v1/bots/{botId}/…`), percent-decoded.
+fn bot_of_path(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/v1/bots/")?;
+    let raw = rest.split('/').next()?;
+    percent_decode(raw)
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
     }
-    let cookie = format!(
-        "{CONSOLE_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict",
-        state.auth.console_key
-    );
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().append(SET_COOKIE, value);
+    String::from_utf8(out).ok()
+}
+
+/// The REST API and its WebSockets: a caller is required, and a person acts only on their bots.
+pub async fn require_caller(request: Request, next: Next) -> Result<Response, ApiError> {
+    let caller = request
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .ok_or(ApiError::Unauthorized)?;
+    if let Caller::Person { csrf, .. } = &caller {
+        check_person(&request, csrf)?;
     }
-    response
+    if let Some(bot_id) = bot_of_path(request.uri().path()) {
+        if !caller.may_work_on(&bot_id) {
+            return Err(ApiError::Forbidden(format!(
+                "you do not work on the bot {bot_id}"
+            )));
+        }
+    }
+    Ok(next.run(request).await)
+}
+
+/// Pages and server functions. Console pages send strangers to the login page; the console's
+/// server functions (under `/fn/`) want a signed-in person and the CSRF token.
+pub async fn guard_pages(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let person = match request.extensions().get::<Caller>() {
+        Some(Caller::Person { csrf, .. }) => Some(csrf.clone()),
+        _ => None,
+    };
+    if path.starts_with("/fn/") {
+        let checked = match &person {
+            None => Err(ApiError::Unauthorized),
+            Some(csrf) => check_person(&request, csrf),
+        };
+        if let Err(e) = checked {
+            return e.into_response();
+        }
+    } else if is_console_page(path) && person.is_none() {
+        let wanted = request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/modules/hitl");
+        return Redirect::to(&format!("/login?next={}", encode_component(wanted))).into_response();
+    }
+    next.run(request).await
+}
+
+pub fn is_console_page(path: &str) -> bool {
+    path.starts_with("/modules/hitl") || path.starts_with("/admin") || path.starts_with("/account")
+}
+
+/// Percent-encodes for a query parameter (keeping `/` readable).
+pub fn encode_component(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Where to go after signing in: only a path on this site (never `//other.host`).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/modules/hitl".to_string(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::body::Body;
 
-    fn auth() -> Auth {
-        Auth::new([Auth::hash("secret")], "console-key".into())
-    }
-
-    fn request(
-        build: impl FnOnce(axum::http::request::Builder) -> axum::http::request::Builder,
-        uri: &str,
-    ) -> Request {
-        build(Request::builder().uri(uri))
-            .body(Body::empty())
-            .unwrap()
+    #[test]
+    fn the_bot_of_a_rest_path_is_found_and_decoded() {
+        assert_eq!(
+            bot_of_path("/v1/bots/welcome-bot/mod/hitl/sessions").as_deref(),
+            Some("welcome-bot")
+        );
+        assert_eq!(
+            bot_of_path("/v1/bots/a%20b/converse/u").as_deref(),
+            Some("a b")
+        );
+        assert_eq!(bot_of_path("/v1/notifications"), None);
     }
 
     #[test]
-    fn a_known_bearer_token_is_accepted_and_others_are_not() {
-        let a = auth();
-        assert!(a.accepts(&request(
-            |b| b.header("authorization", "Bearer secret"),
-            "/x"
-        )));
-        assert!(!a.accepts(&request(|b| b.header("authorization", "Bearer nope"), "/x")));
-        assert!(!a.accepts(&request(|b| b, "/x")));
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(
+            safe_next(Some("/modules/hitl?session=3")),
+            "/modules/hitl?session=3"
+        );
+        assert_eq!(safe_next(Some("//evil.example/x")), "/modules/hitl");
+        assert_eq!(safe_next(Some("https://evil.example")), "/modules/hitl");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/modules/hitl");
+        assert_eq!(safe_next(None), "/modules/hitl");
     }
 
     #[test]
-    fn websocket_clients_may_pass_the_token_in_the_query() {
-        assert!(auth().accepts(&request(|b| b, "/events?since=1&access_token=secret")));
-    }
-
-    #[test]
-    fn the_console_cookie_is_accepted_only_with_the_right_key() {
-        let a = auth();
-        assert!(a.accepts(&request(
-            |b| b.header("cookie", "x=1; hitl_console=console-key"),
-            "/x"
-        )));
-        assert!(!a.accepts(&request(|b| b.header("cookie", "hitl_console=guess"), "/x")));
+    fn a_websocket_origin_must_match_the_host() {
+        let mut h = HeaderMap::new();
+        h.insert(HOST, "127.0.0.1:3000".parse().unwrap());
+        h.insert(ORIGIN, "http://127.0.0.1:3000".parse().unwrap());
+        assert!(same_origin(&h));
+        h.insert(ORIGIN, "http://evil.example".parse().unwrap());
+        assert!(!same_origin(&h));
     }
 }

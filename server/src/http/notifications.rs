@@ -4,9 +4,10 @@ use app::model::{Level, Notification};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Extension, Router};
 use serde::{Deserialize, Serialize};
 
+use super::auth::Caller;
 use super::extract::{Json, Path, Query};
 use super::{ApiError, AppState};
 use crate::store::NewNotification;
@@ -73,11 +74,17 @@ struct IndexResponse {
 
 async fn notifications_index(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Query(query): Query<IndexQuery>,
 ) -> Result<Json<IndexResponse>, ApiError> {
     let page = state
         .engine
-        .notifications(query.unread, query.cursor, query.limit.unwrap_or(50))
+        .notifications(
+            &caller.scope(),
+            query.unread,
+            query.cursor,
+            query.limit.unwrap_or(50),
+        )
         .await?;
     Ok(Json(IndexResponse {
         notifications: page.notifications,
@@ -88,9 +95,15 @@ async fn notifications_index(
 
 async fn notifications_read(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<i64>,
 ) -> Result<Json<Notification>, ApiError> {
-    Ok(Json(state.engine.mark_notification_read(id).await?))
+    Ok(Json(
+        state
+            .engine
+            .mark_notification_read(&caller.scope(), id)
+            .await?,
+    ))
 }
 
 #[derive(Serialize)]
@@ -101,7 +114,11 @@ struct ReadAllResponse {
 
 async fn notifications_read_all(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
 ) -> Result<Json<ReadAllResponse>, ApiError> {
-    let marked_read = state.engine.mark_all_notifications_read().await?;
+    let marked_read = state
+        .engine
+        .mark_all_notifications_read(&caller.scope())
+        .await?;
     Ok(Json(ReadAllResponse { marked_read }))
 }

@@ -4,14 +4,12 @@
 use app::model::{Message, SessionCounts, SessionOverview, SessionPage, SessionQuery};
 use axum::extract::State;
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Extension, Router};
 use serde::{Deserialize, Serialize};
 
+use super::auth::Caller;
 use super::extract::{Json, Path, Query};
 use super::{ApiError, AppState};
-
-/// The author recorded for messages sent and changes made with an API token.
-pub const API_ACTOR: &str = "api";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -97,13 +95,14 @@ struct ReplyRequest {
 
 async fn sessions_reply(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path((bot_id, id)): Path<(String, i64)>,
     Json(request): Json<ReplyRequest>,
 ) -> Result<Json<Message>, ApiError> {
     Ok(Json(
         state
             .engine
-            .agent_reply(&bot_id, id, &request.message, API_ACTOR)
+            .agent_reply(&bot_id, id, &request.message, &caller.actor())
             .await?,
     ))
 }

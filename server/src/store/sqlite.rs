@@ -1,5 +1,6 @@
 //! The SQLite store (sqlx): connection setup, migrations, bots, tokens and the event log.
 
+mod accounts;
 mod notifications;
 mod rows;
 mod sessions;
@@ -315,16 +316,21 @@ impl super::Store for SqliteStore {
     }
     async fn notifications(
         &self,
+        scope: &super::BotScope,
         unread_only: bool,
         before: Option<i64>,
         limit: u32,
     ) -> Result<super::NotificationPage> {
-        notifications::list(&self.pool, unread_only, before, limit).await
+        notifications::list(&self.pool, scope, unread_only, before, limit).await
     }
-    async fn mark_all_notifications_read(&self) -> Result<u64> {
-        notifications::mark_all_read(&self.pool).await
+    async fn mark_all_notifications_read(&self, scope: &super::BotScope) -> Result<u64> {
+        notifications::mark_all_read(&self.pool, scope).await
     }
-    async fn mark_notification_read(&self, id: i64) -> Result<Option<app::model::Notification>> {
-        notifications::mark_read(&self.pool, id).await
+    async fn mark_notification_read(
+        &self,
+        scope: &super::BotScope,
+        id: i64,
+    ) -> Result<Option<app::model::Notification>> {
+        notifications::mark_read(&self.pool, scope, id).await
     }
 }

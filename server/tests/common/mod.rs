@@ -20,8 +20,14 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+pub mod browser;
+
 /// The bearer token every test server accepts.
 pub const TOKEN: &str = "test-token-0123456789";
+
+/// The first admin of every test server.
+pub const ADMIN_EMAIL: &str = "admin@test.local";
+pub const ADMIN_PASSWORD: &str = "admin-password-123";
 
 /// The demo bot every server runs.
 pub const WELCOME_BOT: &str = "welcome-bot";
@@ -76,6 +82,8 @@ async fn start(dir: TempDir, bots_dir: PathBuf) -> TestApp {
 async fn start_on(dir: TempDir, database_url: String, bots_dir: PathBuf) -> TestApp {
     let mut config = Config::for_database(database_url.clone());
     config.api_token = Some(TOKEN.to_string());
+    config.admin_email = ADMIN_EMAIL.to_string();
+    config.admin_password = Some(ADMIN_PASSWORD.to_string());
     config.bots_dir = bots_dir.clone();
     config.addr = "127.0.0.1:0".parse().expect("a socket address");
     let server = startup::build(&config).await.expect("the server builds");
@@ -305,6 +313,19 @@ impl TestApp {
             .expect("the event socket opens");
         assert_eq!(response.status(), 101);
         Events { ws }
+    }
+
+    /// Runs one SQL statement on the server's database (to set up what no API can, such as an
+    /// old timestamp).
+    pub async fn sql(&self, statement: &str) {
+        let pool = sqlx::SqlitePool::connect(&self.database_url)
+            .await
+            .expect("the test database opens");
+        sqlx::query(statement)
+            .execute(&pool)
+            .await
+            .expect("the statement runs");
+        pool.close().await;
     }
 
     /// Stops the server gracefully: in-flight requests finish and the database is closed.

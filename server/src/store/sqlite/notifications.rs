@@ -5,7 +5,7 @@ use sqlx::SqlitePool;
 
 use super::append_events;
 use super::rows::{now_ms, NotificationRow};
-use crate::store::{NewNotification, NotificationPage, Result};
+use crate::store::{BotScope, NewNotification, NotificationPage, Result};
 
 const COLUMNS: &str = "id, bot_id, session_id, message, level, url, read_at, created_at";
 
@@ -41,8 +41,15 @@ pub async fn create(
     Ok((notification, event))
 }
 
+/// The SQL condition keeping a reader to their bots; parameter `?n` is the scope as JSON (null
+/// for all bots).
+fn in_scope(n: u8) -> String {
+    format!("(?{n} is null or bot_id in (select value from json_each(?{n})))")
+}
+
 pub async fn list(
     pool: &SqlitePool,
+    scope: &BotScope,
     unread_only: bool,
     before: Option<i64>,
     limit: u32,
@@ -50,11 +57,14 @@ pub async fn list(
     let limit = limit.clamp(1, 200);
     let rows = sqlx::query_as::<_, NotificationRow>(&format!(
         "select {COLUMNS} from notifications \
-         where (?1 = 0 or read_at is null) and (?2 is null or id < ?2) order by id desc limit ?3"
+         where (?1 = 0 or read_at is null) and (?2 is null or id < ?2) and {} \
+         order by id desc limit ?3",
+        in_scope(4)
     ))
     .bind(unread_only)
     .bind(before)
     .bind(limit + 1)
+    .bind(scope.as_json())
     .fetch_all(pool)
     .await?;
     let mut notifications = rows
@@ -67,10 +77,13 @@ pub async fn list(
     } else {
         None
     };
-    let unread_count: i64 =
-        sqlx::query_scalar("select count(*) from notifications where read_at is null")
-            .fetch_one(pool)
-            .await?;
+    let unread_count: i64 = sqlx::query_scalar(&format!(
+        "select count(*) from notifications where read_at is null and {}",
+        in_scope(1)
+    ))
+    .bind(scope.as_json())
+    .fetch_one(pool)
+    .await?;
     Ok(NotificationPage {
         notifications,
         next_cursor,
@@ -78,22 +91,33 @@ pub async fn list(
     })
 }
 
-pub async fn mark_read(pool: &SqlitePool, id: i64) -> Result<Option<Notification>> {
+pub async fn mark_read(
+    pool: &SqlitePool,
+    scope: &BotScope,
+    id: i64,
+) -> Result<Option<Notification>> {
     let row = sqlx::query_as::<_, NotificationRow>(&format!(
-        "update notifications set read_at = coalesce(read_at, ?2) where id = ?1 returning {COLUMNS}"
+        "update notifications set read_at = coalesce(read_at, ?2) \
+         where id = ?1 and {} returning {COLUMNS}",
+        in_scope(3)
     ))
     .bind(id)
     .bind(now_ms())
+    .bind(scope.as_json())
     .fetch_optional(pool)
     .await?;
     row.map(NotificationRow::into_notification).transpose()
 }
 
 /// Marks every notification read; answers how many were unread.
-pub async fn mark_all_read(pool: &SqlitePool) -> Result<u64> {
-    let done = sqlx::query("update notifications set read_at = ?1 where read_at is null")
-        .bind(now_ms())
-        .execute(pool)
-        .await?;
+pub async fn mark_all_read(pool: &SqlitePool, scope: &BotScope) -> Result<u64> {
+    let done = sqlx::query(&format!(
+        "update notifications set read_at = ?1 where read_at is null and {}",
+        in_scope(2)
+    ))
+    .bind(now_ms())
+    .bind(scope.as_json())
+    .execute(pool)
+    .await?;
     Ok(done.rows_affected())
 }

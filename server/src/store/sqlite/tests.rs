@@ -3,7 +3,7 @@
 use app::model::{Content, EventKind, Level, Profile, SessionQuery, Source};
 
 use super::{Durability, SqliteStore};
-use crate::store::{NewNotification, PauseChange, SessionKey, Store};
+use crate::store::{BotScope, NewNotification, PauseChange, SessionKey, Store};
 
 async fn fresh() -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -406,7 +406,10 @@ async fn notifications_list_newest_first_and_can_be_marked_read() {
         };
         store.create_notification("bot-a", &new).await.unwrap();
     }
-    let page = store.notifications(false, None, 2).await.unwrap();
+    let page = store
+        .notifications(&BotScope::All, false, None, 2)
+        .await
+        .unwrap();
     assert_eq!(
         page.notifications
             .iter()
@@ -416,15 +419,58 @@ async fn notifications_list_newest_first_and_can_be_marked_read() {
     );
     assert_eq!(page.unread_count, 3);
     let read = store
-        .mark_notification_read(page.notifications[0].id)
+        .mark_notification_read(&BotScope::All, page.notifications[0].id)
         .await
         .unwrap()
         .unwrap();
     assert!(read.read);
-    let unread = store.notifications(true, None, 10).await.unwrap();
+    let unread = store
+        .notifications(&BotScope::All, true, None, 10)
+        .await
+        .unwrap();
     assert_eq!(unread.unread_count, 2);
     assert_eq!(unread.notifications.len(), 2);
-    assert!(store.mark_notification_read(999).await.unwrap().is_none());
+    assert!(store
+        .mark_notification_read(&BotScope::All, 999)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test]
+async fn a_scoped_reader_sees_and_marks_only_their_bots_notifications() {
+    let (store, _dir) = fresh().await;
+    for bot in ["bot-a", "bot-b", "bot-b"] {
+        let new = NewNotification {
+            message: format!("from {bot}"),
+            level: Level::Info,
+            url: None,
+            session_id: None,
+        };
+        store.create_notification(bot, &new).await.unwrap();
+    }
+    let only_a = BotScope::Only(vec!["bot-a".into()]);
+    let page = store.notifications(&only_a, false, None, 10).await.unwrap();
+    assert_eq!(page.notifications.len(), 1);
+    assert_eq!(page.notifications[0].message, "from bot-a");
+    assert_eq!(page.unread_count, 1);
+    let of_b = store
+        .notifications(&BotScope::All, false, None, 10)
+        .await
+        .unwrap()
+        .notifications[0]
+        .id;
+    assert!(store
+        .mark_notification_read(&only_a, of_b)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(store.mark_all_notifications_read(&only_a).await.unwrap(), 1);
+    let all = store
+        .notifications(&BotScope::All, true, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(all.unread_count, 2, "bot-b's stay unread");
 }
 
 #[tokio::test]

@@ -1,0 +1,51 @@
+// Signing in and out of the console as a person would, and what users type never running as
+// HTML in it.
+import { test, expect, Api, admin, unique, openConsole, consoleUi } from './helpers.mjs';
+
+test('a stranger is asked to sign in, a wrong password is refused, the right one opens the console, and signing out ends it', async ({ browser, baseURL }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto('/modules/hitl');
+  await expect(page).toHaveURL(/\/login\?next=/);
+  await expect(page.getByRole('heading', { name: 'Sign in to hitl' })).toBeVisible();
+
+  await page.getByLabel('Email').fill(admin.email);
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Wrong email or password.');
+
+  await page.getByLabel('Email').fill(admin.email);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(`${baseURL}/modules/hitl`);
+  const ui = consoleUi(page);
+  await expect(ui.connection).toHaveText('Live');
+  const account = page.getByRole('navigation', { name: 'Account' });
+  await expect(account.getByRole('link', { name: 'admin (admin)' })).toBeVisible();
+
+  await account.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/\/login\?signed_out=1$/);
+  await expect(page.getByRole('status')).toHaveText('You are signed out.');
+  await page.goto('/modules/hitl');
+  await expect(page).toHaveURL(/\/login\?next=/);
+  await context.close();
+});
+
+test('markup typed by a user, or given as their name, shows as text and never runs', async ({ page, request }) => {
+  const api = new Api(request);
+  const dialogs = [];
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+  const user = unique('xss');
+  const name = `<img src=x onerror=alert(1)> ${user}`;
+  const { sessionId } = await api.converse(user, '<script>alert(2)</script>', name);
+  await api.converse(user, '<img src=x onerror="alert(3)">');
+
+  const ui = await openConsole(page, sessionId);
+  await expect(ui.heading).toHaveText(name);
+  await expect(ui.messages.getByText('<script>alert(2)</script>', { exact: true })).toBeVisible();
+  await expect(ui.messages.getByText('<img src=x onerror="alert(3)">', { exact: true })).toBeVisible();
+  await expect(ui.row(new RegExp(user))).toContainText('<img src=x onerror=alert(1)>');
+  // Nothing of it became an element.
+  expect(await page.locator('main img[src="x"], img[src="x"]').count()).toBe(0);
+  expect(dialogs).toEqual([]);
+});

@@ -1,0 +1,304 @@
+//! People who use the console: passwords (argon2id), signing in and out, signed-in browsers that
+//! expire after inactivity, login throttling, and the first admin.
+
+pub mod throttle;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::account::{Role, Viewer, PASSWORD_MIN_CHARS};
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::store::accounts::{AccountStore, AuditEntry, NewUser};
+use crate::store::{BotScope, StoreError};
+use throttle::Throttle;
+
+/// A browser that has not been seen for this long must sign in again.
+pub const DEFAULT_IDLE: Duration = Duration::from_secs(8 * 60 * 60);
+/// Failed sign-ins allowed per account and per address within [`THROTTLE_WINDOW`].
+const FAILURES_PER_ACCOUNT: usize = 5;
+const FAILURES_PER_ADDRESS: usize = 20;
+const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// `last_seen_at` is written at most this often per browser (not on every request).
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// One message whatever was wrong (unknown email, wrong password, deactivated), so a guesser
+    /// learns nothing.
+    #[error("wrong email or password")]
+    BadCredentials,
+    #[error("too many failed sign-ins; try again in a few minutes")]
+    Throttled,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for AccountError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => AccountError::NotFound(what),
+            StoreError::Conflict(what) => AccountError::Conflict(what),
+            other => AccountError::Store(other),
+        }
+    }
+}
+
+pub type Result<T, E = AccountError> = std::result::Result<T, E>;
+
+/// What a successful sign-in gives the browser: the session cookie's token and the CSRF token
+/// its scripts send back with every change.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub token: String,
+    pub csrf: String,
+    pub viewer: Viewer,
+}
+
+/// A signed-in browser, as a request presents it.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub viewer: Viewer,
+    pub csrf: String,
+}
+
+pub struct Accounts {
+    store: Arc<dyn AccountStore>,
+    idle: Duration,
+    throttle: Throttle,
+    /// Verified against when the email is unknown, so both cases take as long.
+    decoy_hash: tokio::sync::OnceCell<String>,
+}
+
+impl Accounts {
+    pub fn new(store: Arc<dyn AccountStore>, idle: Duration) -> Self {
+        Accounts {
+            store,
+            idle,
+            throttle: Throttle::new(THROTTLE_WINDOW, FAILURES_PER_ACCOUNT, FAILURES_PER_ADDRESS),
+            decoy_hash: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    pub fn store(&self) -> &dyn AccountStore {
+        self.store.as_ref()
+    }
+
+    pub async fn audit(
+        &self,
+        actor: Option<&str>,
+        action: &'static str,
+        detail: impl Into<String>,
+        address: Option<&str>,
+    ) {
+        let entry = AuditEntry {
+            actor: actor.map(str::to_string),
+            action,
+            detail: detail.into(),
+            address: address.map(str::to_string),
+        };
+        if let Err(e) = self.store.audit(&entry).await {
+            tracing::error!(error = %e, action, "could not write the audit log");
+        }
+    }
+
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        address: Option<&str>,
+    ) -> Result<SignedIn> {
+        let email = email.trim();
+        if self.throttle.blocked(email, address) {
+            self.audit(Some(email), "login.throttled", "", address)
+                .await;
+            return Err(AccountError::Throttled);
+        }
+        let user = self.store.user_by_email(email).await?;
+        let hash = match &user {
+            Some(u) => u.password_hash.clone(),
+            None => self
+                .decoy_hash
+                .get_or_try_init(|| async { hash_password(&random_hex(16)).await })
+                .await?
+                .clone(),
+        };
+        let matches = verify_password(password, &hash).await;
+        let user = match user {
+            Some(user) if matches && user.active => user,
+            _ => {
+                self.throttle.failed(email, address);
+                self.audit(Some(email), "login.failed", "", address).await;
+                return Err(AccountError::BadCredentials);
+            }
+        };
+        self.throttle.succeeded(email);
+        let token = random_hex(32);
+        let csrf = random_hex(32);
+        self.store
+            .create_login_session(&token_hash(&token), user.viewer.id, &csrf)
+            .await?;
+        self.audit(Some(&user.viewer.email), "login", "", address)
+            .await;
+        Ok(SignedIn {
+            token,
+            csrf,
+            viewer: user.viewer,
+        })
+    }
+
+    /// The browser's session, unless it is unknown, idle for too long or its user deactivated.
+    pub async fn session(&self, token: &str) -> Result<Option<Session>> {
+        let hash = token_hash(token);
+        let Some(found) = self.store.login_session(&hash).await? else {
+            return Ok(None);
+        };
+        let idle_ms = now_ms() - found.last_seen_at;
+        if !found.user.active || idle_ms > self.idle.as_millis() as i64 {
+            self.store.delete_login_session(&hash).await?;
+            return Ok(None);
+        }
+        if idle_ms > TOUCH_EVERY_MS {
+            self.store.touch_login_session(&hash).await?;
+        }
+        Ok(Some(Session {
+            viewer: found.user.viewer,
+            csrf: found.csrf_token,
+        }))
+    }
+
+    pub async fn sign_out(&self, token: &str, viewer: &Viewer, address: Option<&str>) {
+        if let Err(e) = self.store.delete_login_session(&token_hash(token)).await {
+            tracing::error!(error = %e, "could not end a session");
+        }
+        self.audit(Some(&viewer.email), "logout", "", address).await;
+    }
+
+    /// Changes the viewer's own password; their other browsers are signed out.
+    pub async fn change_password(
+        &self,
+        viewer: &Viewer,
+        token: &str,
+        current: &str,
+        new: &str,
+    ) -> Result<()> {
+        let user = self
+            .store
+            .user(viewer.id)
+            .await?
+            .ok_or(AccountError::NotFound("user"))?;
+        if !verify_password(current, &user.password_hash).await {
+            return Err(AccountError::Invalid(
+                "the current password is not right".into(),
+            ));
+        }
+        let hash = hash_password(new).await?;
+        self.store.set_password(viewer.id, &hash).await?;
+        self.store
+            .delete_login_sessions_of(viewer.id, Some(&token_hash(token)))
+            .await?;
+        self.audit(Some(&viewer.email), "password.changed", "", None)
+            .await;
+        Ok(())
+    }
+
+    /// Creates the first admin when there is no user yet: from the given email and password, or
+    /// with a generated password that is answered (to be printed once).
+    pub async fn ensure_first_admin(
+        &self,
+        email: Option<&str>,
+        password: Option<&str>,
+    ) -> Result<Option<(String, String)>> {
+        if self.store.user_count().await? > 0 {
+            return Ok(None);
+        }
+        let email = email.unwrap_or("admin@localhost").trim().to_string();
+        let (password, generated) = match password {
+            Some(p) => (p.to_string(), false),
+            None => (random_hex(12), true),
+        };
+        let new = NewUser {
+            name: email.split('@').next().unwrap_or("admin").to_string(),
+            email: email.clone(),
+            password_hash: hash_password(&password).await?,
+            role: Role::Admin,
+            bots: Vec::new(),
+        };
+        self.store.create_user(&new).await?;
+        self.audit(
+            None,
+            "user.created",
+            format!("{email} (admin, first start)"),
+            None,
+        )
+        .await;
+        Ok(generated.then_some((email, password)))
+    }
+}
+
+/// The bots whose data this person may see.
+pub fn scope_of(viewer: &Viewer) -> BotScope {
+    if viewer.is_admin() {
+        BotScope::All
+    } else {
+        BotScope::Only(viewer.bots.clone())
+    }
+}
+
+/// Hashes off the async threads: argon2id is slow on purpose.
+pub async fn hash_password(password: &str) -> Result<String> {
+    if password.chars().count() < PASSWORD_MIN_CHARS {
+        return Err(AccountError::Invalid(format!(
+            "a password needs at least {PASSWORD_MIN_CHARS} characters"
+        )));
+    }
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password_now(&password))
+        .await
+        .map_err(|e| AccountError::Invalid(format!("hashing failed: {e}")))?
+}
+
+fn hash_password_now(password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AccountError::Invalid(format!("hashing failed: {e}")))
+}
+
+async fn verify_password(password: &str, hash: &str) -> bool {
+    let (password, hash) = (password.to_string(), hash.to_string());
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+    })
+    .await
+    .unwrap_or(false)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

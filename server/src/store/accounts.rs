@@ -1,0 +1,65 @@
+//! The storage port for accounts: users, the bots agents work on, signed-in browsers and the
+//! security audit log. Kept apart from [`super::Store`], which holds the conversations.
+
+use app::account::{Role, Viewer};
+
+use super::Result;
+
+/// A stored user: who they are, their password hash and whether they may sign in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub viewer: Viewer,
+    pub password_hash: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub bots: Vec<String>,
+}
+
+/// A signed-in browser and its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginSession {
+    pub user: User,
+    pub csrf_token: String,
+    pub last_seen_at: i64,
+}
+
+/// One line of the security audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Who did it (an email, a token's name), when known.
+    pub actor: Option<String>,
+    pub action: &'static str,
+    pub detail: String,
+    pub address: Option<String>,
+}
+
+#[async_trait::async_trait]
+pub trait AccountStore: Send + Sync + 'static {
+    async fn user_count(&self) -> Result<i64>;
+    /// Fails with `Conflict` when the email is taken.
+    async fn create_user(&self, new: &NewUser) -> Result<User>;
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
+    async fn user(&self, id: i64) -> Result<Option<User>>;
+    async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<()>;
+
+    async fn create_login_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+    ) -> Result<()>;
+    async fn login_session(&self, token_hash: &str) -> Result<Option<LoginSession>>;
+    async fn touch_login_session(&self, token_hash: &str) -> Result<()>;
+    async fn delete_login_session(&self, token_hash: &str) -> Result<()>;
+    /// Signs the user out everywhere except, when given, the browser with `keep`.
+    async fn delete_login_sessions_of(&self, user_id: i64, keep: Option<&str>) -> Result<()>;
+
+    async fn audit(&self, entry: &AuditEntry) -> Result<()>;
+}

@@ -1,0 +1,192 @@
+//! Accounts in SQLite: users, their bots, login sessions and the audit log.
+
+use app::account::{Role, Viewer};
+use sqlx::SqlitePool;
+
+use super::rows::now_ms;
+use super::SqliteStore;
+use crate::store::accounts::{AccountStore, AuditEntry, LoginSession, NewUser, User};
+use crate::store::{Result, StoreError};
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    email: String,
+    name: String,
+    password_hash: String,
+    role: String,
+    active: bool,
+}
+
+const USER_COLUMNS: &str = "u.id, u.email, u.name, u.password_hash, u.role, u.active";
+
+async fn into_user(pool: &SqlitePool, row: UserRow) -> Result<User> {
+    let role = Role::parse(&row.role)
+        .ok_or_else(|| StoreError::Corrupt(format!("user {} has role {}", row.id, row.role)))?;
+    let bots = if role == Role::Admin {
+        Vec::new()
+    } else {
+        sqlx::query_scalar("select bot_id from user_bots where user_id = ?1 order by bot_id")
+            .bind(row.id)
+            .fetch_all(pool)
+            .await?
+    };
+    Ok(User {
+        viewer: Viewer {
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            role,
+            bots,
+        },
+        password_hash: row.password_hash,
+        active: row.active,
+    })
+}
+
+async fn user_where(pool: &SqlitePool, condition: &str, value: &str) -> Result<Option<User>> {
+    let row = sqlx::query_as::<_, UserRow>(&format!(
+        "select {USER_COLUMNS} from users u where {condition}"
+    ))
+    .bind(value)
+    .fetch_optional(pool)
+    .await?;
+    match row {
+        Some(row) => Ok(Some(into_user(pool, row).await?)),
+        None => Ok(None),
+    }
+}
+
+#[async_trait::async_trait]
+impl AccountStore for SqliteStore {
+    async fn user_count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("select count(*) from users")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn create_user(&self, new: &NewUser) -> Result<User> {
+        let mut tx = self.pool.begin().await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "insert into users (email, name, password_hash, role, created_at) \
+             values (?1, ?2, ?3, ?4, ?5) on conflict(email) do nothing returning id",
+        )
+        .bind(&new.email)
+        .bind(&new.name)
+        .bind(&new.password_hash)
+        .bind(new.role.as_str())
+        .bind(now_ms())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let id = id.ok_or(StoreError::Conflict("a user with this email"))?;
+        for bot in &new.bots {
+            sqlx::query("insert or ignore into user_bots (user_id, bot_id) values (?1, ?2)")
+                .bind(id)
+                .bind(bot)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        self.user(id).await?.ok_or(StoreError::NotFound("user"))
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        user_where(&self.pool, "u.email = ?1", email.trim()).await
+    }
+
+    async fn user(&self, id: i64) -> Result<Option<User>> {
+        user_where(&self.pool, "u.id = ?1", &id.to_string()).await
+    }
+
+    async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<()> {
+        let done = sqlx::query("update users set password_hash = ?2 where id = ?1")
+            .bind(user_id)
+            .bind(password_hash)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        Ok(())
+    }
+
+    async fn create_login_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+    ) -> Result<()> {
+        let now = now_ms();
+        sqlx::query(
+            "insert into login_sessions (token_hash, user_id, csrf_token, created_at, last_seen_at) \
+             values (?1, ?2, ?3, ?4, ?4)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(csrf_token)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn login_session(&self, token_hash: &str) -> Result<Option<LoginSession>> {
+        let row = sqlx::query_as::<_, (i64, String, i64)>(
+            "select user_id, csrf_token, last_seen_at from login_sessions where token_hash = ?1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((user_id, csrf_token, last_seen_at)) = row else {
+            return Ok(None);
+        };
+        Ok(self.user(user_id).await?.map(|user| LoginSession {
+            user,
+            csrf_token,
+            last_seen_at,
+        }))
+    }
+
+    async fn touch_login_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("update login_sessions set last_seen_at = ?2 where token_hash = ?1")
+            .bind(token_hash)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_login_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("delete from login_sessions where token_hash = ?1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_login_sessions_of(&self, user_id: i64, keep: Option<&str>) -> Result<()> {
+        sqlx::query(
+            "delete from login_sessions where user_id = ?1 and token_hash is not coalesce(?2, '')",
+        )
+        .bind(user_id)
+        .bind(keep)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn audit(&self, entry: &AuditEntry) -> Result<()> {
+        sqlx::query(
+            "insert into audit_log (created_at, actor, action, detail, address) \
+             values (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(now_ms())
+        .bind(&entry.actor)
+        .bind(entry.action)
+        .bind(&entry.detail)
+        .bind(&entry.address)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
