@@ -53,3 +53,53 @@ impl Viewer {
 
 /// Shortest password accepted for an account.
 pub const PASSWORD_MIN_CHARS: usize = 10;
+
+/// An API token as admins see it (never its value, which is shown once when it is made).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenInfo {
+    pub id: i64,
+    pub name: String,
+    /// The one bot it may act on; every bot when `None`.
+    pub bot_id: Option<String>,
+    pub created_by: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub revoked: bool,
+}
+
+/// A token just made: its value, shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedToken {
+    pub info: TokenInfo,
+    pub token: String,
+}
+
+/// A user as admins see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserInfo {
+    pub viewer: Viewer,
+    pub active: bool,
+}
+
+/// A user just made or whose password was reset: the temporary password, shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserWithPassword {
+    pub user: UserInfo,
+    pub temporary_password: String,
+}
+
+/// One line of the security audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditRecord {
+    pub id: i64,
+    pub ts: chrono::DateTime<chrono::Utc>,
+    pub actor: Option<String>,
+    pub action: String,
+    pub detail: String,
+    pub address: Option<String>,
+}

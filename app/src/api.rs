@@ -1,6 +1,7 @@
 //! Server functions: thin adapters from the browser to the engine's port.
 mod account;
 mod actions;
+mod admin;
 mod chat;
 pub mod client;
 mod notifications;
@@ -8,6 +9,7 @@ mod sessions;
 
 pub use account::*;
 pub use actions::*;
+pub use admin::*;
 pub use chat::*;
 pub use notifications::*;
 pub use sessions::*;

@@ -18,6 +18,8 @@ mod browser;
 mod components;
 mod console;
 mod live;
+#[cfg(feature = "ssr")]
+mod security;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -48,6 +50,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    security::content_policy();
     view! {
         <Stylesheet id="leptos" href="/pkg/hitl.css"/>
         <Title text="hitl"/>
@@ -57,6 +61,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/modules/hitl") view=pages::console::ConsolePage/>
                 <Route path=path!("/login") view=pages::login::LoginPage/>
                 <Route path=path!("/account") view=pages::account::AccountPage/>
+                <Route path=path!("/admin") view=pages::admin::AdminPage/>
                 <Route path=path!("/chat/:bot_id") view=chat::page::ChatPage ssr=SsrMode::Async/>
             </Routes>
         </Router>

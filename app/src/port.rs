@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::account::Viewer;
+use crate::account::{
+    AuditRecord, CreatedToken, Role, TokenInfo, UserInfo, UserWithPassword, Viewer,
+};
 use crate::error::AppError;
 use crate::model::{
     Message, Notification, NotificationList, SessionCounts, SessionOverview, SessionPage,
@@ -66,8 +68,47 @@ pub trait ConsolePort: Send + Sync + 'static {
     async fn read_all_notifications(&self, viewer: &Viewer) -> Result<(), AppError>;
 }
 
+/// What admins manage: users, API tokens, and the audit log. Every method refuses non-admins.
+#[async_trait::async_trait]
+pub trait AdminPort: Send + Sync + 'static {
+    /// Every bot id, for choosing an agent's bots or a token's scope.
+    async fn all_bots(&self, admin: &Viewer) -> Result<Vec<String>, AppError>;
+    async fn users(&self, admin: &Viewer) -> Result<Vec<UserInfo>, AppError>;
+    async fn create_user(
+        &self,
+        admin: &Viewer,
+        email: String,
+        name: String,
+        role: Role,
+        bots: Vec<String>,
+    ) -> Result<UserWithPassword, AppError>;
+    async fn update_user(
+        &self,
+        admin: &Viewer,
+        id: i64,
+        role: Role,
+        bots: Vec<String>,
+        active: bool,
+    ) -> Result<UserInfo, AppError>;
+    async fn reset_password(&self, admin: &Viewer, id: i64) -> Result<UserWithPassword, AppError>;
+    async fn tokens(&self, admin: &Viewer) -> Result<Vec<TokenInfo>, AppError>;
+    async fn create_token(
+        &self,
+        admin: &Viewer,
+        name: String,
+        bot_id: Option<String>,
+    ) -> Result<CreatedToken, AppError>;
+    async fn revoke_token(&self, admin: &Viewer, id: i64) -> Result<TokenInfo, AppError>;
+    async fn audit_log(
+        &self,
+        admin: &Viewer,
+        before: Option<i64>,
+    ) -> Result<Vec<AuditRecord>, AppError>;
+}
+
 /// What server functions find in their context.
 pub type Port = Arc<dyn ConsolePort>;
+pub type Admin = Arc<dyn AdminPort>;
 
 /// The port from the current request's context.
 pub fn port() -> Result<Port, AppError> {
@@ -75,6 +116,16 @@ pub fn port() -> Result<Port, AppError> {
         leptos::logging::error!("the console port was not provided as context");
         AppError::Internal
     })
+}
+
+/// The admin port and the signed-in person (the port checks they are an admin).
+pub fn admin() -> Result<(Admin, Viewer), AppError> {
+    let (_, viewer) = signed_in()?;
+    let admin = leptos::prelude::use_context::<Admin>().ok_or_else(|| {
+        leptos::logging::error!("the admin port was not provided as context");
+        AppError::Internal
+    })?;
+    Ok((admin, viewer))
 }
 
 /// The port and the signed-in person the request comes from (the server put them in the

@@ -1,6 +1,6 @@
 // Signing in and out of the console as a person would, and what users type never running as
 // HTML in it.
-import { test, expect, Api, admin, unique, openConsole, consoleUi } from './helpers.mjs';
+import { test, expect, Api, admin, botPath, unique, openConsole, consoleUi, signInWithForm } from './helpers.mjs';
 
 test('a stranger is asked to sign in, a wrong password is refused, the right one opens the console, and signing out ends it', async ({ browser, baseURL }) => {
   const context = await browser.newContext();
@@ -48,4 +48,45 @@ test('markup typed by a user, or given as their name, shows as text and never ru
   // Nothing of it became an element.
   expect(await page.locator('main img[src="x"], img[src="x"]').count()).toBe(0);
   expect(dialogs).toEqual([]);
+});
+
+test('an admin adds an agent who signs in with the temporary password, and makes an API token that stops working when revoked', async ({ page, browser, request, baseURL }) => {
+  const email = `${unique('agent')}@e2e.test`;
+  await page.goto('/admin');
+  await expect(page.getByRole('heading', { name: 'Users' })).toBeVisible();
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Name (shown on what they do)').fill('Grace');
+  await page.getByRole('checkbox', { name: 'welcome-bot' }).check();
+  await page.getByRole('button', { name: 'Add user' }).click();
+  const shown = page.getByRole('status').filter({ hasText: `Temporary password for ${email}:` });
+  await expect(shown).toBeVisible();
+  const password = (await shown.locator('code').textContent()).trim();
+  await expect(page.getByRole('cell', { name: email, exact: true })).toBeVisible();
+
+  const agentContext = await browser.newContext();
+  const agent = await agentContext.newPage();
+  await agent.goto('/modules/hitl');
+  await signInWithForm(agent, { email, password });
+  await expect(consoleUi(agent).connection).toHaveText('Live');
+  const account = agent.getByRole('navigation', { name: 'Account' });
+  await expect(account.getByRole('link', { name: 'Grace (agent)' })).toBeVisible();
+  await expect(account.getByRole('link', { name: 'Admin' })).toHaveCount(0);
+  await agent.goto('/admin');
+  await expect(agent.getByRole('alert')).toHaveText('Only admins may see this page.');
+  await agentContext.close();
+
+  await page.goto('/admin?tab=tokens');
+  await expect(page.getByRole('heading', { name: 'API tokens' })).toBeVisible();
+  const name = unique('deploy');
+  await page.getByLabel('Name (what uses it)').fill(name);
+  await page.getByLabel('Bot').selectOption('welcome-bot');
+  await page.getByRole('button', { name: 'Make token' }).click();
+  const made = page.getByRole('status').filter({ hasText: `The token "${name}":` });
+  await expect(made).toBeVisible();
+  const token = (await made.locator('code').textContent()).trim();
+  const sessions = () => request.get(`${baseURL}${botPath}/mod/hitl/sessions`, { headers: { Authorization: `Bearer ${token}` } });
+  expect((await sessions()).status()).toBe(200);
+  await page.getByRole('button', { name: `Revoke ${name}` }).click();
+  await expect(page.getByRole('row', { name: new RegExp(name) }).getByRole('cell', { name: 'revoked' })).toBeVisible();
+  expect((await sessions()).status()).toBe(401);
 });

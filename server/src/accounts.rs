@@ -6,14 +6,16 @@ pub mod throttle;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::account::{Role, Viewer, PASSWORD_MIN_CHARS};
+use app::account::{
+    CreatedToken, Role, TokenInfo, UserInfo, UserWithPassword, Viewer, PASSWORD_MIN_CHARS,
+};
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::store::accounts::{AccountStore, AuditEntry, NewUser};
+use crate::store::accounts::{AccountStore, AuditEntry, NewToken, NewUser, User};
 use crate::store::{BotScope, StoreError};
 use throttle::Throttle;
 
@@ -192,11 +194,7 @@ impl Accounts {
         current: &str,
         new: &str,
     ) -> Result<()> {
-        let user = self
-            .store
-            .user(viewer.id)
-            .await?
-            .ok_or(AccountError::NotFound("user"))?;
+        let user = self.existing_user(viewer.id).await?;
         if !verify_password(current, &user.password_hash).await {
             return Err(AccountError::Invalid(
                 "the current password is not right".into(),
@@ -243,6 +241,191 @@ impl Accounts {
         )
         .await;
         Ok(generated.then_some((email, password)))
+    }
+}
+
+impl Accounts {
+    /// On a first start without `--api-token`, makes a token with full rights; answers its
+    /// value (to be printed once).
+    pub async fn ensure_first_token(&self, configured: bool) -> Result<Option<String>> {
+        if configured || !self.store.tokens().await?.is_empty() {
+            return Ok(None);
+        }
+        let token = random_hex(32);
+        let new = NewToken {
+            name: "bootstrap".into(),
+            token_hash: token_hash(&token),
+            bot_id: None,
+            created_by: Some("first start".into()),
+        };
+        self.store.create_token(&new).await?;
+        Ok(Some(token))
+    }
+
+    /// The stored token with this value, unless it was revoked; notes that it was used.
+    pub async fn token(&self, token: &str) -> Result<Option<TokenInfo>> {
+        let Some(info) = self.store.token_by_hash(&token_hash(token)).await? else {
+            return Ok(None);
+        };
+        if info.revoked {
+            return Ok(None);
+        }
+        self.store.touch_token(info.id).await?;
+        Ok(Some(info))
+    }
+
+    /// Makes an API token for `bot_id` (every bot when `None`); answers it with its value,
+    /// which is not stored and so shown this once.
+    pub async fn create_token(
+        &self,
+        admin: &Viewer,
+        name: &str,
+        bot_id: Option<String>,
+    ) -> Result<CreatedToken> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 80 {
+            return Err(AccountError::Invalid(
+                "a token needs a name of at most 80 characters".into(),
+            ));
+        }
+        let token = random_hex(32);
+        let new = NewToken {
+            name: name.to_string(),
+            token_hash: token_hash(&token),
+            bot_id: bot_id.clone(),
+            created_by: Some(admin.email.clone()),
+        };
+        let info = self.store.create_token(&new).await?;
+        let scope = bot_id.as_deref().unwrap_or("every bot");
+        self.audit(
+            Some(&admin.email),
+            "token.created",
+            format!("{name} (#{}, {scope})", info.id),
+            None,
+        )
+        .await;
+        Ok(CreatedToken { info, token })
+    }
+
+    pub async fn revoke_token(&self, admin: &Viewer, id: i64) -> Result<TokenInfo> {
+        let info = self
+            .store
+            .revoke_token(id)
+            .await?
+            .ok_or(AccountError::NotFound("token"))?;
+        self.audit(
+            Some(&admin.email),
+            "token.revoked",
+            format!("{} (#{id})", info.name),
+            None,
+        )
+        .await;
+        Ok(info)
+    }
+}
+
+/// Managing users (admins only; the caller checks the role).
+impl Accounts {
+    async fn existing_user(&self, id: i64) -> Result<User> {
+        self.store
+            .user(id)
+            .await?
+            .ok_or(AccountError::NotFound("user"))
+    }
+
+    pub async fn create_user(
+        &self,
+        admin: &Viewer,
+        email: &str,
+        name: &str,
+        role: Role,
+        bots: Vec<String>,
+    ) -> Result<UserWithPassword> {
+        let email = email.trim();
+        let name = name.trim();
+        if !email.contains('@') || email.len() > 200 || email.chars().any(char::is_whitespace) {
+            return Err(AccountError::Invalid("that is not an email address".into()));
+        }
+        if name.is_empty() || name.chars().count() > 80 {
+            return Err(AccountError::Invalid(
+                "a name of 1 to 80 characters is needed".into(),
+            ));
+        }
+        let temporary_password = random_hex(8);
+        let new = NewUser {
+            email: email.to_string(),
+            name: name.to_string(),
+            password_hash: hash_password(&temporary_password).await?,
+            role,
+            bots,
+        };
+        let user = self.store.create_user(&new).await?;
+        self.audit(
+            Some(&admin.email),
+            "user.created",
+            format!("{email} ({})", role.as_str()),
+            None,
+        )
+        .await;
+        Ok(UserWithPassword {
+            user: user.into(),
+            temporary_password,
+        })
+    }
+
+    /// Changes a user's role, bots and whether they may sign in. An admin cannot demote or
+    /// deactivate themselves (there would be no one left to undo it).
+    pub async fn update_user(
+        &self,
+        admin: &Viewer,
+        id: i64,
+        role: Role,
+        bots: Vec<String>,
+        active: bool,
+    ) -> Result<UserInfo> {
+        if id == admin.id && (role != Role::Admin || !active) {
+            return Err(AccountError::Invalid(
+                "you cannot take away your own admin role or deactivate yourself".into(),
+            ));
+        }
+        let before = self.existing_user(id).await?;
+        let user = self.store.update_user(id, role, &bots, active).await?;
+        if !active {
+            self.store.delete_login_sessions_of(id, None).await?;
+        }
+        let detail = format!(
+            "{}: role {} → {}, active {} → {}, bots [{}]",
+            user.viewer.email,
+            before.viewer.role.as_str(),
+            role.as_str(),
+            before.active,
+            active,
+            bots.join(", ")
+        );
+        self.audit(Some(&admin.email), "user.changed", detail, None)
+            .await;
+        Ok(user.into())
+    }
+
+    /// Sets a temporary password (answered, to be handed over) and signs the user out.
+    pub async fn reset_password(&self, admin: &Viewer, id: i64) -> Result<UserWithPassword> {
+        let user = self.existing_user(id).await?;
+        let temporary_password = random_hex(8);
+        self.store
+            .set_password(id, &hash_password(&temporary_password).await?)
+            .await?;
+        self.store.delete_login_sessions_of(id, None).await?;
+        self.audit(
+            Some(&admin.email),
+            "password.reset",
+            user.viewer.email.clone(),
+            None,
+        )
+        .await;
+        Ok(UserWithPassword {
+            user: user.into(),
+            temporary_password,
+        })
     }
 }
 

@@ -44,6 +44,10 @@ pub struct Config {
     #[arg(long, env = "HITL_SECURE_COOKIES")]
     pub secure_cookies: bool,
 
+    /// New web chat visitors one address may start within 10 minutes (a public route).
+    #[arg(long, env = "HITL_VISITORS_PER_ADDRESS", default_value_t = 30)]
+    pub visitors_per_address: usize,
+
     /// Directory of bot definitions, one `<bot-id>.toml` per bot.
     #[arg(long, env = "HITL_BOTS_DIR", default_value = "bots")]
     pub bots_dir: PathBuf,

@@ -40,6 +40,8 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     pub auth: Arc<Auth>,
     pub messengers: messenger::Messengers,
+    /// New web chat visitors per address (a public route).
+    pub visitor_limit: Arc<crate::accounts::throttle::Throttle>,
     pub leptos_options: LeptosOptions,
     /// Turns true when the server begins to stop; open event streams then close.
     pub stopping: tokio::sync::watch::Receiver<bool>,
@@ -62,9 +64,17 @@ pub fn router(state: AppState) -> Router {
         .merge(chat::api_router());
 
     let port: app::port::Port = Arc::new(crate::console::EnginePort::new(state.engine.clone()));
+    let admin: app::port::Admin = Arc::new(crate::admin::AdminService::new(
+        state.auth.accounts.clone(),
+        state.engine.clone(),
+    ));
+    let context = move || {
+        provide_context(port.clone());
+        provide_context(admin.clone());
+    };
     let routes = generate_route_list(app::App);
     let pages = Router::new()
-        .leptos_routes_with_context(&state, routes, move || provide_context(port.clone()), {
+        .leptos_routes_with_context(&state, routes, context, {
             let options = state.leptos_options.clone();
             move || app::shell(options.clone())
         })
@@ -85,8 +95,33 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::identify,
         ))
+        .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Headers every response carries: no MIME sniffing, no referrer to other sites, and no framing
+/// except for the web chat (pages add their Content-Security-Policy as they render).
+async fn security_headers(
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let framable = request.uri().path().starts_with("/chat/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !framable {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    response
 }

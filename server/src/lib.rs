@@ -2,6 +2,7 @@
 //! [`startup`]; tests build the same server on port 0.
 
 pub mod accounts;
+pub mod admin;
 pub mod bots;
 pub mod bus;
 pub mod channels;

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use leptos::prelude::LeptosOptions;
-use rand::RngCore;
 use tokio::net::TcpListener;
 
 use std::collections::HashMap;
 
+use crate::accounts::throttle::Throttle;
 use crate::accounts::Accounts;
 use crate::bots::{self, Bots};
 use crate::bus::Bus;
@@ -42,6 +42,9 @@ pub enum StartError {
 }
 
 /// A built server, ready to serve.
+/// The window of `--visitors-per-address`.
+const VISITOR_WINDOW: Duration = Duration::from_secs(10 * 60);
+
 pub struct Server {
     pub router: axum::Router,
     pub store: SqliteStore,
@@ -74,26 +77,20 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
     }
     let bots = Bots::new(definitions, |id| stored_paused.iter().any(|p| p == id));
 
-    let mut hashes = store.token_hashes().await?;
-    let mut new_token = None;
-    if let Some(token) = &config.api_token {
-        hashes.push(Auth::hash(token));
-    } else if hashes.is_empty() {
-        let token = random_hex(32);
-        let hash = Auth::hash(&token);
-        store.add_token("bootstrap", &hash).await?;
-        hashes.push(hash);
-        new_token = Some(token);
-    }
     let accounts = Arc::new(Accounts::new(
         Arc::new(store.clone()),
         Duration::from_secs(config.session_idle_minutes * 60),
     ));
+    let new_token = accounts
+        .ensure_first_token(config.api_token.is_some())
+        .await
+        .map_err(|e| StartError::Accounts(e.to_string()))?;
     let new_admin = accounts
         .ensure_first_admin(Some(&config.admin_email), config.admin_password.as_deref())
         .await
         .map_err(|e| StartError::Accounts(e.to_string()))?;
-    let auth = Arc::new(Auth::new(hashes, accounts, config.secure_cookies));
+    let bootstrap = config.api_token.as_deref().map(Auth::hash);
+    let auth = Arc::new(Auth::new(bootstrap, accounts, config.secure_cookies));
 
     let engine = Arc::new(Engine::new(
         Arc::new(store.clone()),
@@ -106,6 +103,11 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         engine: engine.clone(),
         auth,
         messengers: Arc::new(messengers),
+        visitor_limit: Arc::new(Throttle::new(
+            VISITOR_WINDOW,
+            usize::MAX,
+            config.visitors_per_address,
+        )),
         leptos_options: leptos_options(config)?,
         stopping,
     };
@@ -161,10 +163,4 @@ pub async fn serve(
         .await;
     server.store.close().await;
     result
-}
-
-fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut buf);
-    hex::encode(buf)
 }

@@ -205,10 +205,6 @@ pub trait Store: Send + Sync + 'static {
     async fn visitor(&self, id: &str) -> Result<Option<Visitor>>;
     async fn set_visitor_name(&self, id: &str, name: Option<&str>) -> Result<()>;
 
-    async fn add_token(&self, name: &str, token_hash: &str) -> Result<()>;
-    /// The hashes of every stored API token.
-    async fn token_hashes(&self) -> Result<Vec<String>>;
-
     /// A server-wide setting, created with `make` on first use and the same ever after.
     async fn setting_or_insert(
         &self,

@@ -211,6 +211,14 @@ async fn an_agent_reaches_only_the_bots_they_were_given() {
         303
     );
 
+    // The console opens on their bot, not on the demo bot they may not see.
+    let console = agent.get("/modules/hitl").await;
+    assert_eq!(
+        console.location.as_deref(),
+        Some("/modules/hitl?bot=other-bot")
+    );
+    assert_eq!(agent.get("/modules/hitl?bot=other-bot").await.status, 200);
+
     let mine = agent
         .call(
             Method::GET,

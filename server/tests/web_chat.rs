@@ -544,3 +544,21 @@ async fn messages_sent_in_a_burst_are_stored_in_the_order_sent() {
     assert_eq!(typed, words);
     chat.close().await;
 }
+
+#[tokio::test]
+async fn one_address_cannot_start_chats_without_end() {
+    let app = spawn_app().await;
+    // The test server allows 30 new visitors per address in 10 minutes.
+    for _ in 0..30 {
+        new_visitor(&app, None).await;
+    }
+    let refused = app
+        .client
+        .post(app.url(&welcome("/chat/visitors")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 429);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_requests");
+}

@@ -62,6 +62,16 @@ impl Throttle {
         }
     }
 
+    /// For plain rate limits (one event, not a failure, per call): records a use by `address`
+    /// and answers whether it is still within the limit.
+    pub fn allow(&self, address: &str) -> bool {
+        if self.blocked("", Some(address)) {
+            return false;
+        }
+        self.failed("", Some(address));
+        true
+    }
+
     /// A successful sign-in clears the account's failures (not the address's).
     pub fn succeeded(&self, account: &str) {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());

@@ -5,7 +5,6 @@
 //! person's WebSocket must come from our own origin (403), an agent only reaches the bots they
 //! were given (403), and console pages send strangers to the login page.
 
-use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -26,21 +25,21 @@ pub const CSRF_COOKIE: &str = "hitl_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 pub struct Auth {
-    token_hashes: HashSet<String>,
+    /// The hash of `--api-token`, which has full rights and lives in no table.
+    bootstrap_hash: Option<String>,
     pub accounts: Arc<Accounts>,
     /// Cookies get `Secure` (also set when a proxy says the request came over HTTPS).
     pub secure_cookies: bool,
 }
 
 impl Auth {
-    /// `token_hashes`: SHA-256 (hex) of every accepted API token.
     pub fn new(
-        token_hashes: impl IntoIterator<Item = String>,
+        bootstrap_hash: Option<String>,
         accounts: Arc<Accounts>,
         secure_cookies: bool,
     ) -> Self {
         Auth {
-            token_hashes: token_hashes.into_iter().collect(),
+            bootstrap_hash,
             accounts,
             secure_cookies,
         }
@@ -50,16 +49,34 @@ impl Auth {
         token_hash(token)
     }
 
-    fn accepts_token(&self, token: &str) -> bool {
-        self.token_hashes.contains(&Self::hash(token))
+    /// The caller a bearer token makes, if it is a live token.
+    async fn token_caller(&self, token: &str) -> Result<Option<Caller>, ApiError> {
+        if self.bootstrap_hash.as_deref() == Some(Self::hash(token).as_str()) {
+            return Ok(Some(Caller::Token {
+                name: "bootstrap".into(),
+                bot_id: None,
+            }));
+        }
+        let info = self
+            .accounts
+            .token(token)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(info.map(|t| Caller::Token {
+            name: t.name,
+            bot_id: t.bot_id,
+        }))
     }
 }
 
 /// The caller of this request, when they proved who they are.
 #[derive(Debug, Clone)]
 pub enum Caller {
-    /// A script or bot with an API token: full API rights.
-    Token,
+    /// A script or bot with an API token: API rights on one bot, or on all.
+    Token {
+        name: String,
+        bot_id: Option<String>,
+    },
     /// A signed-in person.
     Person {
         viewer: Viewer,
@@ -73,22 +90,25 @@ impl Caller {
     /// The name recorded on what they do (pause history, agent replies).
     pub fn actor(&self) -> String {
         match self {
-            Caller::Token => "api".into(),
+            Caller::Token { .. } => "api".into(),
             Caller::Person { viewer, .. } => viewer.name.clone(),
         }
     }
 
     pub fn scope(&self) -> BotScope {
         match self {
-            Caller::Token => BotScope::All,
+            Caller::Token { bot_id: None, .. } => BotScope::All,
+            Caller::Token {
+                bot_id: Some(bot), ..
+            } => BotScope::Only(vec![bot.clone()]),
             Caller::Person { viewer, .. } => scope_of(viewer),
         }
     }
 
-    pub fn may_work_on(&self, bot_id: &str) -> bool {
+    pub fn may_work_on(&self, wanted: &str) -> bool {
         match self {
-            Caller::Token => true,
-            Caller::Person { viewer, .. } => viewer.may_work_on(bot_id),
+            Caller::Token { bot_id, .. } => bot_id.as_deref().is_none_or(|b| b == wanted),
+            Caller::Person { viewer, .. } => viewer.may_work_on(wanted),
         }
     }
 }
@@ -132,7 +152,10 @@ fn bearer(request: &Request) -> Option<String> {
 /// Finds the caller and puts them (and, for a person, their [`Viewer`]) in the request.
 pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let caller = if let Some(token) = bearer(&request) {
-        state.auth.accepts_token(&token).then_some(Caller::Token)
+        match state.auth.token_caller(&token).await {
+            Ok(caller) => caller,
+            Err(e) => return e.into_response(),
+        }
     } else if let Some(token) = cookie(request.headers(), SESSION_COOKIE).map(str::to_string) {
         match state.auth.accounts.session(&token).await {
             Ok(Some(session)) => Some(Caller::Person {
@@ -242,9 +265,14 @@ pub async fn require_caller(request: Request, next: Next) -> Result<Response, Ap
 /// server functions (under `/fn/`) want a signed-in person and the CSRF token.
 pub async fn guard_pages(request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let person = match request.extensions().get::<Caller>() {
-        Some(Caller::Person { csrf, .. }) => Some(csrf.clone()),
-        _ => None,
+    let (person, first_bot) = match request.extensions().get::<Caller>() {
+        Some(Caller::Person { csrf, viewer, .. }) => (
+            Some(csrf.clone()),
+            (!viewer.may_work_on(crate::bots::WELCOME_BOT))
+                .then(|| viewer.bots.first().cloned())
+                .flatten(),
+        ),
+        _ => (None, None),
     };
     if path.starts_with("/fn/") {
         let checked = match &person {
@@ -261,6 +289,10 @@ pub async fn guard_pages(request: Request, next: Next) -> Response {
             .map(|p| p.as_str())
             .unwrap_or("/modules/hitl");
         return Redirect::to(&format!("/login?next={}", encode_component(wanted))).into_response();
+    } else if let (Some(bot), "/modules/hitl", None) = (&first_bot, path, request.uri().query()) {
+        // The console opens on the demo bot by default; an agent without it starts on theirs.
+        let to = format!("/modules/hitl?bot={}", encode_component(bot));
+        return Redirect::to(&to).into_response();
     }
     next.run(request).await
 }

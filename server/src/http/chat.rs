@@ -4,7 +4,9 @@
 //! secret they were given.
 
 use app::chat::wire::{NewVisitor, VisitorCredentials};
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -25,9 +27,16 @@ pub fn embed_router() -> Router<AppState> {
 
 async fn create_visitor(
     State(state): State<AppState>,
+    ConnectInfo(address): ConnectInfo<SocketAddr>,
     Path(bot_id): Path<String>,
     OptionalJson(body): OptionalJson<NewVisitor>,
 ) -> Result<Response, ApiError> {
+    // Anyone may start a chat, but not fill the database with visitors.
+    if !state.visitor_limit.allow(&address.ip().to_string()) {
+        return Err(ApiError::TooManyRequests(
+            "too many new chats from this address; try again later".into(),
+        ));
+    }
     let name = body.unwrap_or_default().name;
     let (visitor, secret) = state
         .engine

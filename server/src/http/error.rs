@@ -25,6 +25,8 @@ pub enum ApiError {
     #[error("request body is larger than {} bytes", super::BODY_LIMIT)]
     TooLarge,
     #[error("{0}")]
+    TooManyRequests(String),
+    #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("internal error")]
     Internal(String),
@@ -40,6 +42,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -54,6 +57,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::TooLarge => "payload_too_large",
+            ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Internal(_) => "internal",
         }

@@ -1,7 +1,7 @@
 //! The storage port for accounts: users, the bots agents work on, signed-in browsers and the
 //! security audit log. Kept apart from [`super::Store`], which holds the conversations.
 
-use app::account::{Role, Viewer};
+use app::account::{AuditRecord, Role, TokenInfo, UserInfo, Viewer};
 
 use super::Result;
 
@@ -11,6 +11,15 @@ pub struct User {
     pub viewer: Viewer,
     pub password_hash: String,
     pub active: bool,
+}
+
+impl From<User> for UserInfo {
+    fn from(user: User) -> Self {
+        UserInfo {
+            viewer: user.viewer,
+            active: user.active,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,4 +71,26 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn delete_login_sessions_of(&self, user_id: i64, keep: Option<&str>) -> Result<()>;
 
     async fn audit(&self, entry: &AuditEntry) -> Result<()>;
+    /// Newest first, before the entry `before` when given.
+    async fn audit_log(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>>;
+
+    async fn users(&self) -> Result<Vec<UserInfo>>;
+    /// Changes a user's role, bots and whether they may sign in.
+    async fn update_user(&self, id: i64, role: Role, bots: &[String], active: bool)
+        -> Result<User>;
+
+    /// API tokens. `token_by_hash` finds revoked ones too (the caller refuses them).
+    async fn create_token(&self, new: &NewToken) -> Result<TokenInfo>;
+    async fn token_by_hash(&self, token_hash: &str) -> Result<Option<TokenInfo>>;
+    async fn tokens(&self) -> Result<Vec<TokenInfo>>;
+    async fn revoke_token(&self, id: i64) -> Result<Option<TokenInfo>>;
+    async fn touch_token(&self, id: i64) -> Result<()>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewToken {
+    pub name: String,
+    pub token_hash: String,
+    pub bot_id: Option<String>,
+    pub created_by: Option<String>,
 }

@@ -182,19 +182,6 @@ impl super::Store for SqliteStore {
         visitors::set_name(&self.pool, id, name).await
     }
 
-    async fn add_token(&self, name: &str, token_hash: &str) -> Result<()> {
-        sqlx::query(
-            "insert into api_tokens (name, token_hash, created_at) values (?1, ?2, ?3) \
-             on conflict(token_hash) do nothing",
-        )
-        .bind(name)
-        .bind(token_hash)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     async fn first_sighting(&self, key: &str) -> Result<bool> {
         let inserted = sqlx::query("insert into webhook_seen (key, created_at) values (?1, ?2) on conflict(key) do nothing")
             .bind(key)
@@ -210,14 +197,6 @@ impl super::Store for SqliteStore {
         profile: &app::model::Profile,
     ) -> Result<Option<(app::model::SessionOverview, Event)>> {
         sessions::update_profile(&self.pool, session_id, profile).await
-    }
-
-    async fn token_hashes(&self) -> Result<Vec<String>> {
-        Ok(
-            sqlx::query_scalar("select token_hash from api_tokens order by id")
-                .fetch_all(&self.pool)
-                .await?,
-        )
     }
 
     async fn setting_or_insert(

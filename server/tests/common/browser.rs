@@ -124,6 +124,20 @@ impl Browser {
         self.read(response).await
     }
 
+    /// A form post as the console's scripts send it to a server function (with the CSRF header).
+    pub async fn form_with_csrf(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .headers(self.headers())
+            .header("x-csrf-token", self.csrf())
+            .form(fields)
+            .send()
+            .await
+            .expect("the server answers");
+        self.read(response).await
+    }
+
     /// A request as the console's scripts make it: JSON (or empty) body, with or without the
     /// CSRF header.
     pub async fn call(

@@ -1,11 +1,12 @@
 //! Accounts in SQLite: users, their bots, login sessions and the audit log.
 
-use app::account::{Role, Viewer};
+use app::account::{AuditRecord, Role, TokenInfo, UserInfo, Viewer};
+use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 
 use super::rows::now_ms;
 use super::SqliteStore;
-use crate::store::accounts::{AccountStore, AuditEntry, LoginSession, NewUser, User};
+use crate::store::accounts::{AccountStore, AuditEntry, LoginSession, NewToken, NewUser, User};
 use crate::store::{Result, StoreError};
 
 #[derive(sqlx::FromRow)]
@@ -56,6 +57,40 @@ async fn user_where(pool: &SqlitePool, condition: &str, value: &str) -> Result<O
         None => Ok(None),
     }
 }
+
+fn ts(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: i64,
+    name: String,
+    bot_id: Option<String>,
+    created_by: Option<String>,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl From<TokenRow> for TokenInfo {
+    fn from(r: TokenRow) -> Self {
+        TokenInfo {
+            id: r.id,
+            name: r.name,
+            bot_id: r.bot_id,
+            created_by: r.created_by,
+            created_at: ts(r.created_at),
+            last_used_at: r.last_used_at.map(ts),
+            revoked: r.revoked_at.is_some(),
+        }
+    }
+}
+
+const TOKEN_COLUMNS: &str = "id, name, bot_id, created_by, created_at, last_used_at, revoked_at";
+
+/// `last_used_at` is written at most this often per token.
+const TOKEN_TOUCH_EVERY_MS: i64 = 60_000;
 
 #[async_trait::async_trait]
 impl AccountStore for SqliteStore {
@@ -185,6 +220,135 @@ impl AccountStore for SqliteStore {
         .bind(entry.action)
         .bind(&entry.detail)
         .bind(&entry.address)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn audit_log(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query_as::<_, (i64, i64, Option<String>, String, String, Option<String>)>(
+            "select id, created_at, actor, action, detail, address from audit_log \
+             where (?1 is null or id < ?1) order by id desc limit ?2",
+        )
+        .bind(before)
+        .bind(limit.clamp(1, 500))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, at, actor, action, detail, address)| AuditRecord {
+                id,
+                ts: ts(at),
+                actor,
+                action,
+                detail,
+                address,
+            })
+            .collect())
+    }
+
+    async fn users(&self) -> Result<Vec<UserInfo>> {
+        let rows = sqlx::query_as::<_, UserRow>(&format!(
+            "select {USER_COLUMNS} from users u order by u.email"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut users = Vec::with_capacity(rows.len());
+        for row in rows {
+            users.push(into_user(&self.pool, row).await?.into());
+        }
+        Ok(users)
+    }
+
+    async fn update_user(
+        &self,
+        id: i64,
+        role: Role,
+        bots: &[String],
+        active: bool,
+    ) -> Result<User> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("update users set role = ?2, active = ?3 where id = ?1")
+            .bind(id)
+            .bind(role.as_str())
+            .bind(active)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("user"));
+        }
+        sqlx::query("delete from user_bots where user_id = ?1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        for bot in bots {
+            sqlx::query("insert or ignore into user_bots (user_id, bot_id) values (?1, ?2)")
+                .bind(id)
+                .bind(bot)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        self.user(id).await?.ok_or(StoreError::NotFound("user"))
+    }
+
+    async fn create_token(&self, new: &NewToken) -> Result<TokenInfo> {
+        let row = sqlx::query_as::<_, TokenRow>(&format!(
+            "insert into api_tokens (name, token_hash, bot_id, created_by, created_at) \
+             values (?1, ?2, ?3, ?4, ?5) on conflict(token_hash) do nothing \
+             returning {TOKEN_COLUMNS}"
+        ))
+        .bind(&new.name)
+        .bind(&new.token_hash)
+        .bind(&new.bot_id)
+        .bind(&new.created_by)
+        .bind(now_ms())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(TokenInfo::from)
+            .ok_or(StoreError::Conflict("this token"))
+    }
+
+    async fn token_by_hash(&self, token_hash: &str) -> Result<Option<TokenInfo>> {
+        let row = sqlx::query_as::<_, TokenRow>(&format!(
+            "select {TOKEN_COLUMNS} from api_tokens where token_hash = ?1"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(TokenInfo::from))
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenInfo>> {
+        let rows = sqlx::query_as::<_, TokenRow>(&format!(
+            "select {TOKEN_COLUMNS} from api_tokens order by id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(TokenInfo::from).collect())
+    }
+
+    async fn revoke_token(&self, id: i64) -> Result<Option<TokenInfo>> {
+        let row = sqlx::query_as::<_, TokenRow>(&format!(
+            "update api_tokens set revoked_at = coalesce(revoked_at, ?2) where id = ?1 \
+             returning {TOKEN_COLUMNS}"
+        ))
+        .bind(id)
+        .bind(now_ms())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(TokenInfo::from))
+    }
+
+    async fn touch_token(&self, id: i64) -> Result<()> {
+        let now = now_ms();
+        sqlx::query(
+            "update api_tokens set last_used_at = ?2 \
+             where id = ?1 and (last_used_at is null or last_used_at < ?3)",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(now - TOKEN_TOUCH_EVERY_MS)
         .execute(&self.pool)
         .await?;
         Ok(())

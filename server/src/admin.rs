@@ -1,0 +1,152 @@
+//! What admins manage, as the admin pages' port: users, API tokens and the audit log. Every
+//! method refuses anyone who is not an admin, whatever the page showed them.
+
+use std::sync::Arc;
+
+use app::account::{
+    AuditRecord, CreatedToken, Role, TokenInfo, UserInfo, UserWithPassword, Viewer,
+};
+use app::error::AppError;
+use app::port::AdminPort;
+
+use crate::accounts::{AccountError, Accounts};
+use crate::engine::Engine;
+
+const AUDIT_PAGE: u32 = 100;
+
+pub struct AdminService {
+    accounts: Arc<Accounts>,
+    engine: Arc<Engine>,
+}
+
+impl AdminService {
+    pub fn new(accounts: Arc<Accounts>, engine: Arc<Engine>) -> Self {
+        AdminService { accounts, engine }
+    }
+
+    fn bots_exist(&self, bots: &[String]) -> Result<(), AppError> {
+        match bots.iter().find(|b| self.engine.bot(b).is_err()) {
+            Some(unknown) => Err(AppError::Invalid(format!("there is no bot {unknown}"))),
+            None => Ok(()),
+        }
+    }
+}
+
+fn admin_only(viewer: &Viewer) -> Result<(), AppError> {
+    if viewer.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("only admins may do this".into()))
+    }
+}
+
+fn to_app(e: AccountError) -> AppError {
+    match e {
+        AccountError::Invalid(m) => AppError::Invalid(m),
+        AccountError::NotFound(what) => AppError::NotFound(what.to_string()),
+        AccountError::Conflict(what) => AppError::Invalid(format!("{what} already exists")),
+        other => {
+            tracing::error!(error = %other, "admin request failed");
+            AppError::Internal
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl AdminPort for AdminService {
+    async fn all_bots(&self, admin: &Viewer) -> Result<Vec<String>, AppError> {
+        admin_only(admin)?;
+        Ok(self.engine.bot_ids())
+    }
+
+    async fn users(&self, admin: &Viewer) -> Result<Vec<UserInfo>, AppError> {
+        admin_only(admin)?;
+        self.accounts
+            .store()
+            .users()
+            .await
+            .map_err(|e| to_app(e.into()))
+    }
+
+    async fn create_user(
+        &self,
+        admin: &Viewer,
+        email: String,
+        name: String,
+        role: Role,
+        bots: Vec<String>,
+    ) -> Result<UserWithPassword, AppError> {
+        admin_only(admin)?;
+        self.bots_exist(&bots)?;
+        self.accounts
+            .create_user(admin, &email, &name, role, bots)
+            .await
+            .map_err(to_app)
+    }
+
+    async fn update_user(
+        &self,
+        admin: &Viewer,
+        id: i64,
+        role: Role,
+        bots: Vec<String>,
+        active: bool,
+    ) -> Result<UserInfo, AppError> {
+        admin_only(admin)?;
+        self.bots_exist(&bots)?;
+        self.accounts
+            .update_user(admin, id, role, bots, active)
+            .await
+            .map_err(to_app)
+    }
+
+    async fn reset_password(&self, admin: &Viewer, id: i64) -> Result<UserWithPassword, AppError> {
+        admin_only(admin)?;
+        self.accounts
+            .reset_password(admin, id)
+            .await
+            .map_err(to_app)
+    }
+
+    async fn tokens(&self, admin: &Viewer) -> Result<Vec<TokenInfo>, AppError> {
+        admin_only(admin)?;
+        self.accounts
+            .store()
+            .tokens()
+            .await
+            .map_err(|e| to_app(e.into()))
+    }
+
+    async fn create_token(
+        &self,
+        admin: &Viewer,
+        name: String,
+        bot_id: Option<String>,
+    ) -> Result<CreatedToken, AppError> {
+        admin_only(admin)?;
+        let bot_id = bot_id.filter(|b| !b.is_empty());
+        self.bots_exist(bot_id.as_slice())?;
+        self.accounts
+            .create_token(admin, &name, bot_id)
+            .await
+            .map_err(to_app)
+    }
+
+    async fn revoke_token(&self, admin: &Viewer, id: i64) -> Result<TokenInfo, AppError> {
+        admin_only(admin)?;
+        self.accounts.revoke_token(admin, id).await.map_err(to_app)
+    }
+
+    async fn audit_log(
+        &self,
+        admin: &Viewer,
+        before: Option<i64>,
+    ) -> Result<Vec<AuditRecord>, AppError> {
+        admin_only(admin)?;
+        self.accounts
+            .store()
+            .audit_log(before, AUDIT_PAGE)
+            .await
+            .map_err(|e| to_app(e.into()))
+    }
+}
