@@ -218,6 +218,29 @@ async fn an_agent_reaches_only_the_bots_they_were_given() {
         Some("/modules/hitl?bot=other-bot")
     );
     assert_eq!(agent.get("/modules/hitl?bot=other-bot").await.status, 200);
+    // Another bot's console, by its address: refused, and nothing of it rendered.
+    let theirs = agent.get("/modules/hitl?bot=welcome-bot").await;
+    assert_eq!(theirs.status, 403);
+    assert!(
+        !theirs.body.contains("u1"),
+        "no session of the other bot shows"
+    );
+    // And by a server function.
+    let counted = agent
+        .form_with_csrf("/fn/count_sessions", &[("bot_id", "welcome-bot")])
+        .await;
+    assert_ne!(counted.status, 200);
+    assert!(
+        counted
+            .body
+            .contains("you do not work on the bot welcome-bot"),
+        "{}",
+        counted.body
+    );
+    let own = agent
+        .form_with_csrf("/fn/count_sessions", &[("bot_id", "other-bot")])
+        .await;
+    assert_eq!(own.status, 200, "{}", own.body);
 
     let mine = agent
         .call(
@@ -377,4 +400,19 @@ async fn changing_the_password_keeps_this_browser_and_signs_out_the_others() {
     assert!(old.location.unwrap().contains("error=credentials"));
     let new = later.sign_in(ADMIN_EMAIL, "a-new-password-1").await;
     assert_eq!(new.location.as_deref(), Some("/modules/hitl"));
+}
+
+#[tokio::test]
+async fn an_agent_without_bots_is_told_so_instead_of_seeing_a_broken_console() {
+    let app = spawn_app().await;
+    add_agent(&app, "idle@test.local", &[]).await;
+    let mut agent = Browser::new(&app);
+    agent.sign_in("idle@test.local", "agent-password-1").await;
+    let page = agent.get("/modules/hitl").await;
+    assert_eq!(page.status, 403);
+    assert!(
+        page.body.contains("You do not work on any bot yet"),
+        "{}",
+        page.body
+    );
 }

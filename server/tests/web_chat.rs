@@ -562,3 +562,27 @@ async fn one_address_cannot_start_chats_without_end() {
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["error"]["code"], "too_many_requests");
 }
+
+#[tokio::test]
+async fn a_flood_of_messages_from_one_socket_is_refused_beyond_the_limit() {
+    let app = spawn_app().await;
+    let visitor = new_visitor(&app, None).await;
+    let (mut chat, _) = Chat::join(&app, &visitor, None).await;
+    for i in 0..25 {
+        chat.say(&format!("f{i}"), &format!("flood {i}")).await;
+    }
+    // Twenty are taken (acked), the rest refused with their client ids.
+    let mut acked = 0;
+    let mut refused = Vec::new();
+    while acked + refused.len() < 25 {
+        let frame = chat.next().await;
+        match frame["type"].as_str() {
+            Some("ack") => acked += 1,
+            Some("error") => refused.push(frame["clientId"].as_str().unwrap().to_string()),
+            _ => {}
+        }
+    }
+    assert_eq!(acked, 20);
+    assert_eq!(refused, ["f20", "f21", "f22", "f23", "f24"]);
+    chat.close().await;
+}

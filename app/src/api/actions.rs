@@ -6,7 +6,7 @@ use super::client::CsrfClient;
 use crate::error::AppError;
 use crate::model::{Message, SessionOverview};
 
-#[server(prefix = "/fn", client = CsrfClient)]
+#[server(prefix = "/fn", client = CsrfClient, endpoint = "mark_session_read")]
 pub async fn mark_session_read(
     bot_id: String,
     session_id: i64,
@@ -15,7 +15,7 @@ pub async fn mark_session_read(
     port.mark_session_read(&viewer, &bot_id, session_id).await
 }
 
-#[server(prefix = "/fn", client = CsrfClient)]
+#[server(prefix = "/fn", client = CsrfClient, endpoint = "set_paused")]
 pub async fn set_paused(
     bot_id: String,
     session_id: i64,
@@ -25,7 +25,7 @@ pub async fn set_paused(
     port.set_paused(&viewer, &bot_id, session_id, paused).await
 }
 
-#[server(prefix = "/fn", client = CsrfClient)]
+#[server(prefix = "/fn", client = CsrfClient, endpoint = "send_reply")]
 pub async fn send_reply(
     bot_id: String,
     session_id: i64,

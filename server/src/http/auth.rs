@@ -11,9 +11,10 @@ use std::sync::Arc;
 use app::account::Viewer;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN};
+use axum::http::StatusCode;
 use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::{ApiError, AppState};
 use crate::accounts::{scope_of, token_hash, Accounts};
@@ -265,19 +266,14 @@ pub async fn require_caller(request: Request, next: Next) -> Result<Response, Ap
 /// server functions (under `/fn/`) want a signed-in person and the CSRF token.
 pub async fn guard_pages(request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let (person, first_bot) = match request.extensions().get::<Caller>() {
-        Some(Caller::Person { csrf, viewer, .. }) => (
-            Some(csrf.clone()),
-            (!viewer.may_work_on(crate::bots::WELCOME_BOT))
-                .then(|| viewer.bots.first().cloned())
-                .flatten(),
-        ),
-        _ => (None, None),
+    let person = match request.extensions().get::<Caller>() {
+        Some(Caller::Person { viewer, csrf, .. }) => Some((viewer, csrf)),
+        _ => None,
     };
     if path.starts_with("/fn/") {
-        let checked = match &person {
+        let checked = match person {
             None => Err(ApiError::Unauthorized),
-            Some(csrf) => check_person(&request, csrf),
+            Some((_, csrf)) => check_person(&request, csrf),
         };
         if let Err(e) = checked {
             return e.into_response();
@@ -289,12 +285,38 @@ pub async fn guard_pages(request: Request, next: Next) -> Response {
             .map(|p| p.as_str())
             .unwrap_or("/modules/hitl");
         return Redirect::to(&format!("/login?next={}", encode_component(wanted))).into_response();
-    } else if let (Some(bot), "/modules/hitl", None) = (&first_bot, path, request.uri().query()) {
-        // The console opens on the demo bot by default; an agent without it starts on theirs.
-        let to = format!("/modules/hitl?bot={}", encode_component(bot));
-        return Redirect::to(&to).into_response();
+    } else if let (Some((viewer, _)), "/modules/hitl") = (person, path) {
+        let asked = query_param(request.uri().query(), "bot");
+        let bot = asked.as_deref().unwrap_or(crate::bots::WELCOME_BOT);
+        if !viewer.may_work_on(bot) {
+            // The console opens on the demo bot by default; an agent without it starts on theirs.
+            if let (None, Some(first)) = (&asked, viewer.bots.first()) {
+                let to = format!("/modules/hitl?bot={}", encode_component(first));
+                return Redirect::to(&to).into_response();
+            }
+            let why = if viewer.bots.is_empty() {
+                "You do not work on any bot yet: ask an admin to give you one."
+            } else {
+                "You do not work on this bot."
+            };
+            let page = format!(
+                "<!DOCTYPE html><html lang=\"en\"><title>Not your bot · hitl</title>\
+                 <main><h1>{why}</h1><p><a href=\"/modules/hitl\">Open your console</a> · \
+                 <a href=\"/account\">Your account</a></p></main></html>"
+            );
+            return (StatusCode::FORBIDDEN, Html(page)).into_response();
+        }
     }
     next.run(request).await
+}
+
+/// One query parameter, percent-decoded (`+` as a space).
+fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    query?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == name)
+        .and_then(|(_, v)| percent_decode(&v.replace('+', " ")))
 }
 
 pub fn is_console_page(path: &str) -> bool {

@@ -29,6 +29,9 @@ const FRAME_LIMIT: usize = 64 * 1024;
 /// How much of an old conversation a fresh page gets.
 const FIRST_REPLAY: u32 = 200;
 const REPLAY_BATCH: u32 = 500;
+/// A person types far slower than this; a script flooding the bot is refused.
+const MESSAGES_PER_WINDOW: usize = 20;
+const MESSAGE_WINDOW: Duration = Duration::from_secs(10);
 
 pub async fn open(
     State(state): State<AppState>,
@@ -48,6 +51,7 @@ pub async fn open(
                 bot_id,
                 session_id: None,
                 last: 0,
+                recent: Default::default(),
             };
             if let Err(e) = chat.run(stopping).await {
                 tracing::debug!(error = %e, "chat socket ended");
@@ -73,6 +77,8 @@ struct Chat {
     session_id: Option<i64>,
     /// The id of the last message sent to the visitor.
     last: i64,
+    /// When the visitor's latest messages came, to refuse a flood.
+    recent: std::collections::VecDeque<std::time::Instant>,
 }
 
 /// What became of a message the visitor sent.
@@ -248,6 +254,10 @@ impl Chat {
                 if let Err(error) = check(&content) {
                     return self.refuse(Some(client_id), &error).await;
                 }
+                if !self.within_rate() {
+                    let error = "too many messages at once; wait a moment and send again";
+                    return self.refuse(Some(client_id), error).await;
+                }
                 let visitor = visitor.read().await.clone();
                 // The worker only stops after the socket loop, which is still running.
                 let _ = work
@@ -301,6 +311,23 @@ impl Chat {
                 .await
             }
         }
+    }
+
+    /// At most [`MESSAGES_PER_WINDOW`] messages per [`MESSAGE_WINDOW`] from one socket.
+    fn within_rate(&mut self) -> bool {
+        let now = std::time::Instant::now();
+        while self
+            .recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > MESSAGE_WINDOW)
+        {
+            self.recent.pop_front();
+        }
+        if self.recent.len() >= MESSAGES_PER_WINDOW {
+            return false;
+        }
+        self.recent.push_back(now);
+        true
     }
 
     async fn refuse(&mut self, client_id: Option<String>, error: &str) -> Result<(), ChatError> {
