@@ -103,3 +103,17 @@ pub struct AuditRecord {
     pub detail: String,
     pub address: Option<String>,
 }
+
+/// A bot as admins see it on the Bots page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BotInfo {
+    pub id: String,
+    pub name: String,
+    /// What answers its users: "rules", "webhook", "rasa", or "none" (it only records).
+    pub kind: String,
+    /// False while the bot-wide switch is off: no user message reaches the bot.
+    pub running: bool,
+    pub sessions: i64,
+    pub paused_sessions: i64,
+}

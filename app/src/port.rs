@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::account::{
-    AuditRecord, CreatedToken, Role, TokenInfo, UserInfo, UserWithPassword, Viewer,
+    AuditRecord, BotInfo, CreatedToken, Role, TokenInfo, UserInfo, UserWithPassword, Viewer,
 };
 use crate::error::AppError;
 use crate::model::{
@@ -68,11 +68,20 @@ pub trait ConsolePort: Send + Sync + 'static {
     async fn read_all_notifications(&self, viewer: &Viewer) -> Result<(), AppError>;
 }
 
-/// What admins manage: users, API tokens, and the audit log. Every method refuses non-admins.
+/// What admins manage: bots, users, API tokens, and the audit log. Every method refuses non-admins.
 #[async_trait::async_trait]
 pub trait AdminPort: Send + Sync + 'static {
     /// Every bot id, for choosing an agent's bots or a token's scope.
     async fn all_bots(&self, admin: &Viewer) -> Result<Vec<String>, AppError>;
+    /// Every bot with what answers it, whether it runs, and how many conversations it holds.
+    async fn bots(&self, admin: &Viewer) -> Result<Vec<BotInfo>, AppError>;
+    /// Switches the whole bot on or off (recorded in the audit log).
+    async fn set_bot_running(
+        &self,
+        admin: &Viewer,
+        bot_id: String,
+        running: bool,
+    ) -> Result<BotInfo, AppError>;
     async fn users(&self, admin: &Viewer) -> Result<Vec<UserInfo>, AppError>;
     async fn create_user(
         &self,

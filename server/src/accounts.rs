@@ -12,9 +12,8 @@ use app::account::{
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
+use crate::secret::{random_hex, sha256_hex};
 use crate::store::accounts::{AccountStore, AuditEntry, NewToken, NewUser, User};
 use crate::store::{BotScope, StoreError};
 use throttle::Throttle;
@@ -34,6 +33,8 @@ pub enum AccountError {
     /// learns nothing.
     #[error("wrong email or password")]
     BadCredentials,
+    #[error("the current password is not right")]
+    WrongPassword,
     #[error("too many failed sign-ins; try again in a few minutes")]
     Throttled,
     #[error("{0}")]
@@ -148,7 +149,7 @@ impl Accounts {
         let token = random_hex(32);
         let csrf = random_hex(32);
         self.store
-            .create_login_session(&token_hash(&token), user.viewer.id, &csrf)
+            .create_login_session(&sha256_hex(&token), user.viewer.id, &csrf)
             .await?;
         self.audit(Some(&user.viewer.email), "login", "", address)
             .await;
@@ -161,7 +162,7 @@ impl Accounts {
 
     /// The browser's session, unless it is unknown, idle for too long or its user deactivated.
     pub async fn session(&self, token: &str) -> Result<Option<Session>> {
-        let hash = token_hash(token);
+        let hash = sha256_hex(token);
         let Some(found) = self.store.login_session(&hash).await? else {
             return Ok(None);
         };
@@ -180,7 +181,7 @@ impl Accounts {
     }
 
     pub async fn sign_out(&self, token: &str, viewer: &Viewer, address: Option<&str>) {
-        if let Err(e) = self.store.delete_login_session(&token_hash(token)).await {
+        if let Err(e) = self.store.delete_login_session(&sha256_hex(token)).await {
             tracing::error!(error = %e, "could not end a session");
         }
         self.audit(Some(&viewer.email), "logout", "", address).await;
@@ -196,14 +197,12 @@ impl Accounts {
     ) -> Result<()> {
         let user = self.existing_user(viewer.id).await?;
         if !verify_password(current, &user.password_hash).await {
-            return Err(AccountError::Invalid(
-                "the current password is not right".into(),
-            ));
+            return Err(AccountError::WrongPassword);
         }
         let hash = hash_password(new).await?;
         self.store.set_password(viewer.id, &hash).await?;
         self.store
-            .delete_login_sessions_of(viewer.id, Some(&token_hash(token)))
+            .delete_login_sessions_of(viewer.id, Some(&sha256_hex(token)))
             .await?;
         self.audit(Some(&viewer.email), "password.changed", "", None)
             .await;
@@ -254,7 +253,7 @@ impl Accounts {
         let token = random_hex(32);
         let new = NewToken {
             name: "bootstrap".into(),
-            token_hash: token_hash(&token),
+            token_hash: sha256_hex(&token),
             bot_id: None,
             created_by: Some("first start".into()),
         };
@@ -264,13 +263,20 @@ impl Accounts {
 
     /// The stored token with this value, unless it was revoked; notes that it was used.
     pub async fn token(&self, token: &str) -> Result<Option<TokenInfo>> {
-        let Some(info) = self.store.token_by_hash(&token_hash(token)).await? else {
+        let Some(info) = self.store.token_by_hash(&sha256_hex(token)).await? else {
             return Ok(None);
         };
         if info.revoked {
             return Ok(None);
         }
-        self.store.touch_token(info.id).await?;
+        // A write on every request would queue behind the conversations' writes: note the use
+        // only when the stored one is old.
+        let stale = info
+            .last_used_at
+            .is_none_or(|at| now_ms() - at.timestamp_millis() > TOUCH_EVERY_MS);
+        if stale {
+            self.store.touch_token(info.id).await?;
+        }
         Ok(Some(info))
     }
 
@@ -291,7 +297,7 @@ impl Accounts {
         let token = random_hex(32);
         let new = NewToken {
             name: name.to_string(),
-            token_hash: token_hash(&token),
+            token_hash: sha256_hex(&token),
             bot_id: bot_id.clone(),
             created_by: Some(admin.email.clone()),
         };
@@ -470,16 +476,6 @@ async fn verify_password(password: &str, hash: &str) -> bool {
     })
     .await
     .unwrap_or(false)
-}
-
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut buf);
-    hex::encode(buf)
 }
 
 fn now_ms() -> i64 {

@@ -1,10 +1,10 @@
-//! What admins manage, as the admin pages' port: users, API tokens and the audit log. Every
+//! What admins manage, as the admin pages' port: bots, users, API tokens and the audit log. Every
 //! method refuses anyone who is not an admin, whatever the page showed them.
 
 use std::sync::Arc;
 
 use app::account::{
-    AuditRecord, CreatedToken, Role, TokenInfo, UserInfo, UserWithPassword, Viewer,
+    AuditRecord, BotInfo, CreatedToken, Role, TokenInfo, UserInfo, UserWithPassword, Viewer,
 };
 use app::error::AppError;
 use app::port::AdminPort;
@@ -28,6 +28,37 @@ impl AdminService {
         match bots.iter().find(|b| self.engine.bot(b).is_err()) {
             Some(unknown) => Err(AppError::Invalid(format!("there is no bot {unknown}"))),
             None => Ok(()),
+        }
+    }
+}
+
+impl AdminService {
+    async fn bot_info(&self, id: &str) -> Result<BotInfo, AppError> {
+        let bot = self.engine.bot(id).map_err(engine_error)?;
+        let counts = self.engine.session_counts(id).await.map_err(engine_error)?;
+        let kind = match (&bot.external, &bot.rules) {
+            (Some(external), _) => external.kind_name(),
+            (None, Some(_)) => "rules",
+            (None, None) => "none",
+        };
+        Ok(BotInfo {
+            id: bot.id.clone(),
+            name: bot.name.clone(),
+            kind: kind.to_string(),
+            running: !bot.is_paused(),
+            sessions: counts.all,
+            paused_sessions: counts.paused,
+        })
+    }
+}
+
+fn engine_error(e: crate::engine::EngineError) -> AppError {
+    match e {
+        crate::engine::EngineError::NotFound(what) => AppError::NotFound(what.to_string()),
+        crate::engine::EngineError::Invalid(m) => AppError::Invalid(m),
+        other => {
+            tracing::error!(error = %other, "admin request failed");
+            AppError::Internal
         }
     }
 }
@@ -57,6 +88,29 @@ impl AdminPort for AdminService {
     async fn all_bots(&self, admin: &Viewer) -> Result<Vec<String>, AppError> {
         admin_only(admin)?;
         Ok(self.engine.bot_ids())
+    }
+
+    async fn bots(&self, admin: &Viewer) -> Result<Vec<BotInfo>, AppError> {
+        admin_only(admin)?;
+        let mut bots = Vec::new();
+        for id in self.engine.bot_ids() {
+            bots.push(self.bot_info(&id).await?);
+        }
+        Ok(bots)
+    }
+
+    async fn set_bot_running(
+        &self,
+        admin: &Viewer,
+        bot_id: String,
+        running: bool,
+    ) -> Result<BotInfo, AppError> {
+        admin_only(admin)?;
+        self.engine
+            .set_bot_paused(&bot_id, !running, &admin.email)
+            .await
+            .map_err(engine_error)?;
+        self.bot_info(&bot_id).await
     }
 
     async fn users(&self, admin: &Viewer) -> Result<Vec<UserInfo>, AppError> {

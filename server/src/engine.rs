@@ -178,9 +178,9 @@ impl Engine {
     }
 
     /// Turns the bot-wide pause switch on or off: while on, no user message reaches the bot.
-    pub async fn set_bot_paused(&self, bot_id: &str, paused: bool) -> Result<()> {
+    pub async fn set_bot_paused(&self, bot_id: &str, paused: bool, actor: &str) -> Result<()> {
         let bot = self.bot(bot_id)?;
-        self.store.set_bot_paused(bot_id, paused).await?;
+        self.store.set_bot_paused(bot_id, paused, actor).await?;
         bot.set_paused(paused);
         Ok(())
     }

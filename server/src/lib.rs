@@ -10,5 +10,6 @@ pub mod config;
 pub mod console;
 pub mod engine;
 pub mod http;
+pub mod secret;
 pub mod startup;
 pub mod store;

@@ -89,7 +89,7 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         .ensure_first_admin(Some(&config.admin_email), config.admin_password.as_deref())
         .await
         .map_err(|e| StartError::Accounts(e.to_string()))?;
-    let bootstrap = config.api_token.as_deref().map(Auth::hash);
+    let bootstrap = config.api_token.as_deref().map(crate::secret::sha256_hex);
     let auth = Arc::new(Auth::new(bootstrap, accounts, config.secure_cookies));
 
     let engine = Arc::new(Engine::new(

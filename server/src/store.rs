@@ -114,7 +114,8 @@ pub trait Store: Send + Sync + 'static {
     /// Creates the bot if it is new, or renames it.
     async fn upsert_bot(&self, id: &str, name: &str) -> Result<Bot>;
     async fn bots(&self) -> Result<Vec<Bot>>;
-    async fn set_bot_paused(&self, id: &str, paused: bool) -> Result<Bot>;
+    /// Switches the whole bot off or on, with an audit line naming who did it.
+    async fn set_bot_paused(&self, id: &str, paused: bool, actor: &str) -> Result<Bot>;
 
     /// Stores a message from a user, creating the session on first contact and taking a newer
     /// profile (name, avatar) when one is given.

@@ -14,11 +14,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 async fn signed_in_admin(app: &TestApp) -> Browser {
-    let mut browser = Browser::new(app);
-    let page = browser.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    assert_eq!(page.status, 303);
-    assert_eq!(page.location.as_deref(), Some("/modules/hitl"));
-    browser
+    Browser::signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD).await
 }
 
 async fn add_agent(app: &TestApp, email: &str, bots: &[&str]) {

@@ -5,20 +5,9 @@
 pub mod common;
 
 use common::browser::Browser;
-use common::{spawn_app_with_bots, welcome, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+use common::{spawn_app_with_bots, welcome, ADMIN_EMAIL, ADMIN_PASSWORD};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-async fn signed_in(app: &TestApp, email: &str, password: &str) -> Browser {
-    let mut browser = Browser::new(app);
-    let page = browser.sign_in(email, password).await;
-    assert_eq!(
-        page.location.as_deref(),
-        Some("/modules/hitl"),
-        "{email} signs in"
-    );
-    browser
-}
 
 async fn admin_call(browser: &mut Browser, name: &str, body: Value) -> (u16, Value) {
     let page = browser
@@ -40,7 +29,7 @@ async fn form_call(browser: &mut Browser, name: &str, fields: &[(&str, &str)]) -
 #[tokio::test]
 async fn an_admin_makes_an_agent_who_then_works_on_their_bot_only() {
     let app = spawn_app_with_bots(&[("other-bot", "name = \"Other\"\n")]).await;
-    let mut admin = signed_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let mut admin = Browser::signed_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let (status, made) = admin_call(
         &mut admin,
         "create_user",
@@ -51,7 +40,7 @@ async fn an_admin_makes_an_agent_who_then_works_on_their_bot_only() {
     let password = made["temporaryPassword"].as_str().unwrap().to_string();
     let grace_id = made["user"]["viewer"]["id"].as_i64().unwrap();
 
-    let mut grace = signed_in(&app, "grace@test.local", &password).await;
+    let mut grace = Browser::signed_in(&app, "grace@test.local", &password).await;
     let theirs = grace
         .call(
             Method::GET,
@@ -67,7 +56,13 @@ async fn an_admin_makes_an_agent_who_then_works_on_their_bot_only() {
     assert_eq!(not_theirs.status, 403);
 
     // Agents reach none of the admin functions.
-    for name in ["list_users", "list_tokens", "audit_log", "admin_bots"] {
+    for name in [
+        "list_users",
+        "list_tokens",
+        "audit_log",
+        "admin_bots",
+        "list_bots",
+    ] {
         let (status, body) = form_call(&mut grace, name, &[]).await;
         assert_ne!(status, 200, "{name} must refuse an agent: {body}");
         assert!(body.to_string().contains("only admins"), "{name}: {body}");
@@ -120,7 +115,7 @@ async fn an_admin_makes_an_agent_who_then_works_on_their_bot_only() {
 #[tokio::test]
 async fn a_reset_password_signs_the_user_out_and_the_new_one_works() {
     let app = spawn_app_with_bots(&[]).await;
-    let mut admin = signed_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let mut admin = Browser::signed_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let (_, made) = admin_call(
         &mut admin,
         "create_user",
@@ -129,20 +124,20 @@ async fn a_reset_password_signs_the_user_out_and_the_new_one_works() {
     .await;
     let first = made["temporaryPassword"].as_str().unwrap().to_string();
     let id = made["user"]["viewer"]["id"].as_i64().unwrap().to_string();
-    let mut ada = signed_in(&app, "ada@test.local", &first).await;
+    let mut ada = Browser::signed_in(&app, "ada@test.local", &first).await;
 
     let (status, reset) = form_call(&mut admin, "reset_password", &[("id", &id)]).await;
     assert_eq!(status, 200, "{reset}");
     let second = reset["temporaryPassword"].as_str().unwrap();
     assert_ne!(second, first);
     assert_eq!(ada.get("/modules/hitl").await.status, 303, "signed out");
-    signed_in(&app, "ada@test.local", second).await;
+    Browser::signed_in(&app, "ada@test.local", second).await;
 }
 
 #[tokio::test]
 async fn a_token_acts_on_its_bot_only_and_stops_working_the_moment_it_is_revoked() {
     let app = spawn_app_with_bots(&[("other-bot", "name = \"Other\"\n")]).await;
-    let mut admin = signed_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let mut admin = Browser::signed_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let (status, made) = admin_call(
         &mut admin,
         "create_token",
@@ -205,4 +200,61 @@ async fn a_token_acts_on_its_bot_only_and_stops_working_the_moment_it_is_revoked
         actions.contains(&"token.created") && actions.contains(&"token.revoked"),
         "{actions:?}"
     );
+}
+
+#[tokio::test]
+async fn an_admin_switches_a_whole_bot_off_and_on_and_the_log_says_who() {
+    let app = spawn_app_with_bots(&[]).await;
+    let mut admin = Browser::signed_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    app.say("ada", "hello").await;
+    app.say("ada", "HITL_START").await;
+    app.say("bob", "hello").await;
+
+    let (status, bots) = form_call(&mut admin, "list_bots", &[]).await;
+    assert_eq!(status, 200, "{bots}");
+    let welcome_bot = bots
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] == "welcome-bot")
+        .unwrap()
+        .clone();
+    assert_eq!(welcome_bot["kind"], "rules");
+    assert_eq!(welcome_bot["running"], true);
+    assert_eq!(welcome_bot["sessions"], 2);
+    assert_eq!(welcome_bot["pausedSessions"], 1);
+
+    let off = [("bot_id", "welcome-bot"), ("running", "false")];
+    let (status, bot) = form_call(&mut admin, "set_bot_running", &off).await;
+    assert_eq!(status, 200, "{bot}");
+    assert_eq!(bot["running"], false);
+    let held = app.say("bob", "are you there?").await;
+    assert_eq!(held["responses"], json!([]), "{held}");
+
+    let on = [("bot_id", "welcome-bot"), ("running", "true")];
+    form_call(&mut admin, "set_bot_running", &on).await;
+    let answered = app.say("bob", "hi").await;
+    assert_eq!(answered["responses"][0]["text"], "You said: hi");
+
+    let (_, log) = form_call(&mut admin, "audit_log", &[]).await;
+    let switches: Vec<(String, String)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"].as_str().unwrap().starts_with("bot."))
+        .map(|e| (e["action"].to_string(), e["actor"].to_string()))
+        .collect();
+    let by_admin = json!(ADMIN_EMAIL).to_string();
+    assert_eq!(
+        switches,
+        [
+            ("\"bot.resumed\"".to_string(), by_admin.clone()),
+            ("\"bot.paused\"".to_string(), by_admin)
+        ]
+    );
+
+    let unknown = [("bot_id", "nope"), ("running", "false")];
+    let (status, body) = form_call(&mut admin, "set_bot_running", &unknown).await;
+    assert_ne!(status, 200);
+    assert_eq!(body, json!({ "NotFound": "bot" }));
 }

@@ -1,16 +1,30 @@
-//! What admins do from the admin pages: users, API tokens, the audit log.
+//! What admins do from the admin pages: bots, users, API tokens, the audit log.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use super::client::CsrfClient;
-use crate::account::{AuditRecord, CreatedToken, Role, TokenInfo, UserInfo, UserWithPassword};
+use crate::account::{
+    AuditRecord, BotInfo, CreatedToken, Role, TokenInfo, UserInfo, UserWithPassword,
+};
 use crate::error::AppError;
 
 #[server(prefix = "/fn", client = CsrfClient, endpoint = "admin/admin_bots")]
 pub async fn admin_bots() -> Result<Vec<String>, AppError> {
     let (port, admin) = crate::port::admin()?;
     port.all_bots(&admin).await
+}
+
+#[server(prefix = "/fn", client = CsrfClient, endpoint = "admin/list_bots")]
+pub async fn list_bots() -> Result<Vec<BotInfo>, AppError> {
+    let (port, admin) = crate::port::admin()?;
+    port.bots(&admin).await
+}
+
+#[server(prefix = "/fn", client = CsrfClient, endpoint = "admin/set_bot_running")]
+pub async fn set_bot_running(bot_id: String, running: bool) -> Result<BotInfo, AppError> {
+    let (port, admin) = crate::port::admin()?;
+    port.set_bot_running(&admin, bot_id, running).await
 }
 
 #[server(prefix = "/fn", client = CsrfClient, endpoint = "admin/list_users")]

@@ -58,15 +58,9 @@ pub fn csrf_token() -> String {
     {
         leptos::prelude::use_context::<http::request::Parts>()
             .and_then(|parts| {
-                parts
-                    .headers
-                    .get_all(http::header::COOKIE)
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .flat_map(|v| v.split(';'))
-                    .filter_map(|c| c.trim().split_once('='))
-                    .find(|(name, _)| *name == CSRF_COOKIE)
-                    .map(|(_, value)| value.to_string())
+                let lines = parts.headers.get_all(http::header::COOKIE);
+                let lines = lines.iter().filter_map(|v| v.to_str().ok());
+                find_cookie(lines, CSRF_COOKIE).map(str::to_string)
             })
             .unwrap_or_default()
     }
@@ -89,9 +83,14 @@ fn csrf_cookie() -> Option<String> {
         .dyn_into::<web_sys::HtmlDocument>()
         .ok()?;
     let cookies = document.cookie().ok()?;
-    cookies
-        .split(';')
+    find_cookie(std::iter::once(cookies.as_str()), CSRF_COOKIE).map(str::to_string)
+}
+
+/// The value of cookie `name` in `Cookie` header lines (or `document.cookie`).
+pub fn find_cookie<'a>(lines: impl Iterator<Item = &'a str>, name: &str) -> Option<&'a str> {
+    lines
+        .flat_map(|line| line.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, _)| *name == CSRF_COOKIE)
-        .map(|(_, value)| value.to_string())
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value)
 }

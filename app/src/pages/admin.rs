@@ -1,7 +1,8 @@
-//! The admin pages at `/admin`: users, API tokens and the security audit log. The server refuses
+//! The admin pages at `/admin`: bots, users, API tokens and the security audit log. The server refuses
 //! every one of their calls to non-admins; the page says so instead of showing the tables.
 
 mod audit;
+mod bots;
 mod tokens;
 mod users;
 
@@ -13,6 +14,7 @@ use crate::api::whoami;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tab {
+    Bots,
     Users,
     Tokens,
     Audit,
@@ -26,6 +28,7 @@ pub fn AdminPage() -> impl IntoView {
         .as_deref()
         .unwrap_or("users")
     {
+        "bots" => Tab::Bots,
         "tokens" => Tab::Tokens,
         "audit" => Tab::Audit,
         _ => Tab::Users,
@@ -42,6 +45,7 @@ pub fn AdminPage() -> impl IntoView {
                 <h1>"Admin"</h1>
                 <nav class="admin-tabs" aria-label="Admin sections">
                     {link(Tab::Users, "/admin?tab=users", "Users")}
+                    {link(Tab::Bots, "/admin?tab=bots", "Bots")}
                     {link(Tab::Tokens, "/admin?tab=tokens", "API tokens")}
                     {link(Tab::Audit, "/admin?tab=audit", "Audit log")}
                 </nav>
@@ -51,6 +55,7 @@ pub fn AdminPage() -> impl IntoView {
                     match me.await {
                         Ok(viewer) if viewer.is_admin() => match tab {
                             Tab::Users => view! { <users::Users me=viewer.id/> }.into_any(),
+                            Tab::Bots => view! { <bots::Bots/> }.into_any(),
                             Tab::Tokens => view! { <tokens::Tokens/> }.into_any(),
                             Tab::Audit => view! { <audit::Audit/> }.into_any(),
                         },

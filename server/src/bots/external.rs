@@ -54,6 +54,14 @@ pub struct External {
 }
 
 impl External {
+    /// What the admin pages call this kind of bot.
+    pub fn kind_name(&self) -> &'static str {
+        match self.settings.kind {
+            Kind::Webhook => "webhook",
+            Kind::Rasa => "rasa",
+        }
+    }
+
     pub fn new(settings: Settings) -> Self {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_millis(settings.timeout_ms))

@@ -2,12 +2,10 @@
 //! conversation. Messages reach the visitor over the chat socket, which follows the event bus, so
 //! this channel needs no outbox.
 
+use crate::secret::{random_hex, same, sha256_hex};
+use crate::store::{SessionKey, Visitor};
 use app::chat::wire::{ChatBody, ChatItem};
 use app::model::{Message, Source};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
-
-use crate::store::{SessionKey, Visitor};
 
 pub const CHANNEL: &str = "web";
 
@@ -17,30 +15,18 @@ const HAND_OVER_ACTORS: [&str; 2] = ["bot", "api"];
 
 /// A new visitor of `bot_id` and the secret only their browser will know.
 pub fn new_visitor(bot_id: &str, name: Option<String>) -> (Visitor, String) {
-    let mut rng = rand::rng();
-    let mut id = [0u8; 8];
-    let mut secret = [0u8; 32];
-    rng.fill_bytes(&mut id);
-    rng.fill_bytes(&mut secret);
-    let secret = hex::encode(secret);
+    let secret = random_hex(32);
     let visitor = Visitor {
-        id: format!("visitor-{}", hex::encode(id)),
+        id: format!("visitor-{}", random_hex(8)),
         bot_id: bot_id.to_string(),
-        secret_hash: hash(&secret),
+        secret_hash: sha256_hex(&secret),
         name,
     };
     (visitor, secret)
 }
 
-fn hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-/// Compares in constant time, so the answer's timing tells nothing about the stored hash.
 pub fn secret_matches(visitor: &Visitor, secret: &str) -> bool {
-    let given = hash(secret);
-    let (a, b) = (given.as_bytes(), visitor.secret_hash.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    same(&sha256_hex(secret), &visitor.secret_hash)
 }
 
 pub fn session_key(bot_id: &str, visitor_id: &str) -> SessionKey {

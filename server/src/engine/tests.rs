@@ -170,13 +170,19 @@ async fn a_bot_without_rules_records_and_answers_nothing() {
 #[tokio::test]
 async fn the_bot_wide_switch_holds_back_every_session() {
     let (engine, _dir) = engine().await;
-    engine.set_bot_paused("welcome-bot", true).await.unwrap();
+    engine
+        .set_bot_paused("welcome-bot", true, "ada")
+        .await
+        .unwrap();
     let outcome = engine
         .receive(incoming("welcome-bot", text("hello")))
         .await
         .unwrap();
     assert!(outcome.paused && outcome.responses.is_empty());
-    engine.set_bot_paused("welcome-bot", false).await.unwrap();
+    engine
+        .set_bot_paused("welcome-bot", false, "ada")
+        .await
+        .unwrap();
     let outcome = engine
         .receive(incoming("welcome-bot", text("hello")))
         .await

@@ -16,8 +16,11 @@ use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
 use super::{ApiError, AppState};
-use crate::accounts::{scope_of, token_hash, Accounts};
+use crate::accounts::{scope_of, Accounts};
+use crate::secret::{same, sha256_hex};
 use crate::store::BotScope;
 
 pub const SESSION_COOKIE: &str = "hitl_session";
@@ -46,13 +49,10 @@ impl Auth {
         }
     }
 
-    pub fn hash(token: &str) -> String {
-        token_hash(token)
-    }
-
     /// The caller a bearer token makes, if it is a live token.
     async fn token_caller(&self, token: &str) -> Result<Option<Caller>, ApiError> {
-        if self.bootstrap_hash.as_deref() == Some(Self::hash(token).as_str()) {
+        let bootstrap = self.bootstrap_hash.as_deref();
+        if bootstrap.is_some_and(|hash| same(hash, &sha256_hex(token))) {
             return Ok(Some(Caller::Token {
                 name: "bootstrap".into(),
                 bot_id: None,
@@ -123,14 +123,11 @@ pub fn client_address(request: &Request) -> Option<String> {
 }
 
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
+    let lines = headers
         .get_all(COOKIE)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v)
+        .filter_map(|v| v.to_str().ok());
+    app::api::client::find_cookie(lines, name)
 }
 
 fn bearer(request: &Request) -> Option<String> {
@@ -140,18 +137,15 @@ fn bearer(request: &Request) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_string());
-    header.or_else(|| {
-        request.uri().query().and_then(|q| {
-            q.split('&')
-                .filter_map(|pair| pair.split_once('='))
-                .find(|(k, _)| *k == "access_token")
-                .map(|(_, v)| v.to_string())
-        })
-    })
+    header.or_else(|| query_param(request.uri().query(), "access_token"))
 }
 
 /// Finds the caller and puts them (and, for a person, their [`Viewer`]) in the request.
 pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    // The browser bundle is the same for everyone: no session lookup for each of its files.
+    if request.uri().path().starts_with("/pkg/") {
+        return next.run(request).await;
+    }
     let caller = if let Some(token) = bearer(&request) {
         match state.auth.token_caller(&token).await {
             Ok(caller) => caller,
@@ -188,10 +182,7 @@ fn is_change(method: &Method) -> bool {
 fn check_person(request: &Request, csrf: &str) -> Result<(), ApiError> {
     let headers = request.headers();
     if is_change(request.method()) {
-        let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-        if !sent.is_some_and(|s| constant_time_eq(s.as_bytes(), csrf.as_bytes())) {
-            return Err(ApiError::Forbidden("missing or wrong CSRF token".into()));
-        }
+        check_csrf(headers, csrf, None)?;
     }
     if headers.contains_key("upgrade") && !same_origin(headers) {
         return Err(ApiError::Forbidden(
@@ -199,6 +190,21 @@ fn check_person(request: &Request, csrf: &str) -> Result<(), ApiError> {
         ));
     }
     Ok(())
+}
+
+/// The session's CSRF token must come back: in the header (scripts), or as the `csrf` field of
+/// a plain form.
+pub fn check_csrf(
+    headers: &HeaderMap,
+    expected: &str,
+    field: Option<&str>,
+) -> Result<(), ApiError> {
+    let header = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+    if field.or(header).is_some_and(|sent| same(sent, expected)) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("missing or wrong CSRF token".into()))
+    }
 }
 
 fn same_origin(headers: &HeaderMap) -> bool {
@@ -214,32 +220,14 @@ fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// The bot a REST path is about (`/v1/bots/{botId}/…`), percent-decoded.
 fn bot_of_path(path: &str) -> Option<String> {
     let rest = path.strip_prefix("/v1/bots/")?;
     let raw = rest.split('/').next()?;
-    percent_decode(raw)
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    percent_decode_str(raw)
+        .decode_utf8()
+        .ok()
+        .map(|b| b.into_owned())
 }
 
 /// The REST API and its WebSockets: a caller is required, and a person acts only on their bots.
@@ -312,27 +300,26 @@ pub async fn guard_pages(request: Request, next: Next) -> Response {
 
 /// One query parameter, percent-decoded (`+` as a space).
 fn query_param(query: Option<&str>, name: &str) -> Option<String> {
-    query?
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(k, _)| *k == name)
-        .and_then(|(_, v)| percent_decode(&v.replace('+', " ")))
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 pub fn is_console_page(path: &str) -> bool {
     path.starts_with("/modules/hitl") || path.starts_with("/admin") || path.starts_with("/account")
 }
 
-/// Percent-encodes for a query parameter (keeping `/` readable).
+/// What a query parameter's value escapes: all but unreserved characters, and `/` stays readable.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+/// Percent-encodes for a query parameter.
 pub fn encode_component(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    utf8_percent_encode(s, COMPONENT).to_string()
 }
 
 /// Where to go after signing in: only a path on this site (never `//other.host`).

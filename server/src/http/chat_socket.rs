@@ -89,7 +89,7 @@ struct Sent {
 
 impl Chat {
     async fn run(mut self, mut stopping: watch::Receiver<bool>) -> Result<(), ChatError> {
-        let Some((visitor, since)) = self.hello().await? else {
+        let Some((mut visitor, since)) = self.hello().await? else {
             return Ok(());
         };
         // Subscribe before reading the conversation, so nothing falls between the two.
@@ -107,7 +107,6 @@ impl Chat {
         })
         .await?;
 
-        let visitor = Arc::new(tokio::sync::RwLock::new(visitor));
         let (sent_tx, mut sent_rx) = mpsc::channel::<Sent>(16);
         let work = spawn_worker(self.engine.clone(), sent_tx);
         let mut ping = tokio::time::interval(PING_EVERY);
@@ -122,7 +121,7 @@ impl Chat {
                 incoming = self.socket.recv() => match incoming {
                     None | Some(Err(_)) | Some(Ok(WsMessage::Close(_))) => return Ok(()),
                     Some(Ok(WsMessage::Text(text))) => {
-                        self.take(text.as_str(), &visitor, &work).await?;
+                        self.take(text.as_str(), &mut visitor, &work).await?;
                     }
                     Some(Ok(WsMessage::Binary(_))) => {
                         self.refuse(None, "frames must be JSON text").await?;
@@ -246,7 +245,7 @@ impl Chat {
     async fn take(
         &mut self,
         text: &str,
-        visitor: &Arc<tokio::sync::RwLock<Visitor>>,
+        visitor: &mut Visitor,
         work: &mpsc::Sender<Work>,
     ) -> Result<(), ChatError> {
         match serde_json::from_str::<ClientFrame>(text) {
@@ -258,7 +257,7 @@ impl Chat {
                     let error = "too many messages at once; wait a moment and send again";
                     return self.refuse(Some(client_id), error).await;
                 }
-                let visitor = visitor.read().await.clone();
+                let visitor = visitor.clone();
                 // The worker only stops after the socket loop, which is still running.
                 let _ = work
                     .send(Work {
@@ -270,10 +269,9 @@ impl Chat {
                 Ok(())
             }
             Ok(ClientFrame::Name { name }) => {
-                let current = visitor.read().await.clone();
-                match self.engine.rename_visitor(&current, &name).await {
+                match self.engine.rename_visitor(visitor, &name).await {
                     Ok(name) => {
-                        visitor.write().await.name = name.clone();
+                        visitor.name = name.clone();
                         self.send(&ServerFrame::Named { name }).await
                     }
                     Err(EngineError::Invalid(error)) => self.refuse(None, &error).await,

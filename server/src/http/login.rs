@@ -2,15 +2,17 @@
 //! `POST /login`, `POST /logout`, and `POST /account/password` to change one's own password.
 //! The pages showing these forms are Leptos routes (`/login`, `/account`).
 
-use axum::extract::{Request, State};
+use app::account::Viewer;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Extension, Form, Router};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use super::auth::{client_address, safe_next, Caller, CSRF_COOKIE, SESSION_COOKIE};
+use super::auth::{check_csrf, client_address, safe_next, Caller, CSRF_COOKIE, SESSION_COOKIE};
 use super::{ApiError, AppState};
 use crate::accounts::AccountError;
 
@@ -104,58 +106,78 @@ async fn login(State(state): State<AppState>, request: Request) -> Response {
     }
 }
 
-use axum::extract::FromRequest;
+/// A form a signed-in person posts, once its CSRF token (the `csrf` field, or the header)
+/// checked out.
+struct PersonForm<T> {
+    viewer: Viewer,
+    token: String,
+    address: Option<String>,
+    secure: bool,
+    form: T,
+}
 
 #[derive(Deserialize)]
-struct LogoutForm {
+struct WithCsrf<T> {
     csrf: Option<String>,
+    #[serde(flatten)]
+    form: T,
 }
 
-/// The CSRF token may come as a form field (a plain form) or a header (a script).
-fn csrf_matches(expected: &str, field: Option<&str>, headers: &axum::http::HeaderMap) -> bool {
-    let header = headers
-        .get(super::auth::CSRF_HEADER)
-        .and_then(|v| v.to_str().ok());
-    field.or(header).is_some_and(|sent| sent == expected)
-}
-
-async fn logout(
-    State(state): State<AppState>,
+/// `None` for a stranger (the caller sends them to the login page).
+async fn person_form<T: DeserializeOwned>(
+    state: &AppState,
     caller: Option<Extension<Caller>>,
     request: Request,
-) -> Result<Response, ApiError> {
+) -> Result<Option<PersonForm<T>>, ApiError> {
     let Some(Extension(Caller::Person {
         viewer,
         csrf,
         token,
     })) = caller
     else {
-        return Ok(Redirect::to("/login").into_response());
+        return Ok(None);
     };
     let address = client_address(&request);
-    let secure = secure(&state, request.headers());
+    let secure = secure(state, request.headers());
     let headers = request.headers().clone();
-    let Form(form) = Form::<LogoutForm>::from_request(request, &state)
+    let Form(sent) = Form::<WithCsrf<T>>::from_request(request, state)
         .await
         .map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    if !csrf_matches(&csrf, form.csrf.as_deref(), &headers) {
-        return Err(ApiError::Forbidden("missing or wrong CSRF token".into()));
-    }
+    check_csrf(&headers, &csrf, sent.csrf.as_deref())?;
+    Ok(Some(PersonForm {
+        viewer,
+        token,
+        address,
+        secure,
+        form: sent.form,
+    }))
+}
+
+#[derive(Deserialize)]
+struct NoFields {}
+
+async fn logout(
+    State(state): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let Some(p) = person_form::<NoFields>(&state, caller, request).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
     state
         .auth
         .accounts
-        .sign_out(&token, &viewer, address.as_deref())
+        .sign_out(&p.token, &p.viewer, p.address.as_deref())
         .await;
     let mut response = Redirect::to("/login?signed_out=1").into_response();
     let h = response.headers_mut();
-    h.append(SET_COOKIE, cookie(SESSION_COOKIE, "", true, secure, 0));
-    h.append(SET_COOKIE, cookie(CSRF_COOKIE, "", false, secure, 0));
+    h.append(SET_COOKIE, cookie(SESSION_COOKIE, "", true, p.secure, 0));
+    h.append(SET_COOKIE, cookie(CSRF_COOKIE, "", false, p.secure, 0));
     Ok(response)
 }
 
 #[derive(Deserialize)]
 struct PasswordForm {
-    csrf: Option<String>,
     current: String,
     new: String,
     confirm: String,
@@ -166,34 +188,20 @@ async fn change_password(
     caller: Option<Extension<Caller>>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let Some(Extension(Caller::Person {
-        viewer,
-        csrf,
-        token,
-    })) = caller
-    else {
+    let Some(p) = person_form::<PasswordForm>(&state, caller, request).await? else {
         return Ok(Redirect::to("/login?next=/account").into_response());
     };
-    let headers = request.headers().clone();
-    let Form(form) = Form::<PasswordForm>::from_request(request, &state)
-        .await
-        .map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    if !csrf_matches(&csrf, form.csrf.as_deref(), &headers) {
-        return Err(ApiError::Forbidden("missing or wrong CSRF token".into()));
-    }
-    if form.new != form.confirm {
+    if p.form.new != p.form.confirm {
         return Ok(Redirect::to("/account?error=mismatch").into_response());
     }
     let changed = state
         .auth
         .accounts
-        .change_password(&viewer, &token, &form.current, &form.new)
+        .change_password(&p.viewer, &p.token, &p.form.current, &p.form.new)
         .await;
     Ok(match changed {
         Ok(()) => Redirect::to("/account?changed=1"),
-        Err(AccountError::Invalid(message)) if message.contains("current") => {
-            Redirect::to("/account?error=current")
-        }
+        Err(AccountError::WrongPassword) => Redirect::to("/account?error=current"),
         Err(AccountError::Invalid(_)) => Redirect::to("/account?error=short"),
         Err(e) => return Err(ApiError::Internal(e.to_string())),
     }

@@ -167,7 +167,10 @@ async fn bots_pause(
     Path(bot_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     may_manage_bots(&caller)?;
-    state.engine.set_bot_paused(&bot_id, true).await?;
+    state
+        .engine
+        .set_bot_paused(&bot_id, true, &caller.actor())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -177,6 +180,9 @@ async fn bots_unpause(
     Path(bot_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     may_manage_bots(&caller)?;
-    state.engine.set_bot_paused(&bot_id, false).await?;
+    state
+        .engine
+        .set_bot_paused(&bot_id, false, &caller.actor())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

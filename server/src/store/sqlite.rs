@@ -15,6 +15,7 @@ use app::model::{Event, EventKind};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{SqliteConnection, SqlitePool};
 
+use super::accounts::AuditEntry;
 use super::{Bot, Result, StoreError};
 use rows::now_ms;
 
@@ -126,15 +127,24 @@ impl super::Store for SqliteStore {
             .collect())
     }
 
-    async fn set_bot_paused(&self, id: &str, paused: bool) -> Result<Bot> {
+    async fn set_bot_paused(&self, id: &str, paused: bool, actor: &str) -> Result<Bot> {
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query_as::<_, (String, String, bool)>(
             "update bots set paused = ?2 where id = ?1 returning id, name, paused",
         )
         .bind(id)
         .bind(paused)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound("bot"))?;
+        let entry = AuditEntry {
+            actor: Some(actor.to_string()),
+            action: if paused { "bot.paused" } else { "bot.resumed" },
+            detail: id.to_string(),
+            address: None,
+        };
+        accounts::append_audit(&mut tx, &entry).await?;
+        tx.commit().await?;
         Ok(Bot {
             id: row.0,
             name: row.1,

@@ -37,6 +37,19 @@ impl Browser {
         }
     }
 
+    /// A browser signed in as `email`; asserts the sign-in led to the console.
+    pub async fn signed_in(app: &TestApp, email: &str, password: &str) -> Browser {
+        let mut browser = Browser::new(app);
+        let page = browser.sign_in(email, password).await;
+        assert_eq!(page.status, 303, "{email} signs in");
+        assert_eq!(
+            page.location.as_deref(),
+            Some("/modules/hitl"),
+            "{email} signs in"
+        );
+        browser
+    }
+
     /// Signs in with the form; answers where the server sent the browser.
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Page {
         self.form(

@@ -2,7 +2,7 @@
 
 use app::account::{AuditRecord, Role, TokenInfo, UserInfo, Viewer};
 use chrono::{DateTime, Utc};
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 
 use super::rows::now_ms;
 use super::SqliteStore;
@@ -58,6 +58,34 @@ async fn user_where(pool: &SqlitePool, condition: &str, value: &str) -> Result<O
     }
 }
 
+/// Gives the user these bots (on top of those they have).
+async fn add_bots(conn: &mut SqliteConnection, user_id: i64, bots: &[String]) -> Result<()> {
+    for bot in bots {
+        sqlx::query("insert or ignore into user_bots (user_id, bot_id) values (?1, ?2)")
+            .bind(user_id)
+            .bind(bot)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Writes one audit line on `conn`, so a change and its audit line can share a transaction.
+pub(super) async fn append_audit(conn: &mut SqliteConnection, entry: &AuditEntry) -> Result<()> {
+    sqlx::query(
+        "insert into audit_log (created_at, actor, action, detail, address) \
+         values (?1, ?2, ?3, ?4, ?5)",
+    )
+    .bind(now_ms())
+    .bind(&entry.actor)
+    .bind(entry.action)
+    .bind(&entry.detail)
+    .bind(&entry.address)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 fn ts(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
@@ -89,9 +117,6 @@ impl From<TokenRow> for TokenInfo {
 
 const TOKEN_COLUMNS: &str = "id, name, bot_id, created_by, created_at, last_used_at, revoked_at";
 
-/// `last_used_at` is written at most this often per token.
-const TOKEN_TOUCH_EVERY_MS: i64 = 60_000;
-
 #[async_trait::async_trait]
 impl AccountStore for SqliteStore {
     async fn user_count(&self) -> Result<i64> {
@@ -114,13 +139,7 @@ impl AccountStore for SqliteStore {
         .fetch_optional(&mut *tx)
         .await?;
         let id = id.ok_or(StoreError::Conflict("a user with this email"))?;
-        for bot in &new.bots {
-            sqlx::query("insert or ignore into user_bots (user_id, bot_id) values (?1, ?2)")
-                .bind(id)
-                .bind(bot)
-                .execute(&mut *tx)
-                .await?;
-        }
+        add_bots(&mut tx, id, &new.bots).await?;
         tx.commit().await?;
         self.user(id).await?.ok_or(StoreError::NotFound("user"))
     }
@@ -211,18 +230,8 @@ impl AccountStore for SqliteStore {
     }
 
     async fn audit(&self, entry: &AuditEntry) -> Result<()> {
-        sqlx::query(
-            "insert into audit_log (created_at, actor, action, detail, address) \
-             values (?1, ?2, ?3, ?4, ?5)",
-        )
-        .bind(now_ms())
-        .bind(&entry.actor)
-        .bind(entry.action)
-        .bind(&entry.detail)
-        .bind(&entry.address)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        let mut conn = self.pool.acquire().await?;
+        append_audit(&mut conn, entry).await
     }
 
     async fn audit_log(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>> {
@@ -281,13 +290,7 @@ impl AccountStore for SqliteStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        for bot in bots {
-            sqlx::query("insert or ignore into user_bots (user_id, bot_id) values (?1, ?2)")
-                .bind(id)
-                .bind(bot)
-                .execute(&mut *tx)
-                .await?;
-        }
+        add_bots(&mut tx, id, bots).await?;
         tx.commit().await?;
         self.user(id).await?.ok_or(StoreError::NotFound("user"))
     }
@@ -341,16 +344,11 @@ impl AccountStore for SqliteStore {
     }
 
     async fn touch_token(&self, id: i64) -> Result<()> {
-        let now = now_ms();
-        sqlx::query(
-            "update api_tokens set last_used_at = ?2 \
-             where id = ?1 and (last_used_at is null or last_used_at < ?3)",
-        )
-        .bind(id)
-        .bind(now)
-        .bind(now - TOKEN_TOUCH_EVERY_MS)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query("update api_tokens set last_used_at = ?2 where id = ?1")
+            .bind(id)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }
