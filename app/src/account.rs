@@ -92,7 +92,8 @@ pub struct UserWithPassword {
     pub temporary_password: String,
 }
 
-/// One line of the security audit log.
+/// One line of the audit log: security (sign-ins, users, tokens) and conversations (pauses,
+/// agent replies, exports, deletions, settings).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditRecord {
@@ -102,6 +103,26 @@ pub struct AuditRecord {
     pub action: String,
     pub detail: String,
     pub address: Option<String>,
+    #[serde(default)]
+    pub bot_id: Option<String>,
+    #[serde(default)]
+    pub session_id: Option<i64>,
+}
+
+/// Which audit lines to show, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditQuery {
+    /// Lines older than this id (the cursor of the previous page).
+    #[serde(default)]
+    pub before: Option<i64>,
+    /// An action, or its group with a trailing dot ("session." for pauses and resumes).
+    #[serde(default)]
+    pub action: Option<String>,
+    #[serde(default)]
+    pub actor: Option<String>,
+    #[serde(default)]
+    pub bot_id: Option<String>,
 }
 
 /// A bot as admins see it on the Bots page.

@@ -98,6 +98,14 @@ impl Console {
                     self.mark_read_soon();
                 }
             }
+            EventKind::SessionDeleted { session_id } => {
+                self.list.update(|l| l.remove(session_id));
+                // The open one: fetching again shows that it is gone.
+                if self.selected.get_untracked() == Some(session_id) {
+                    self.reload.update(|n| *n += 1);
+                }
+                self.refresh_counts_soon();
+            }
             EventKind::NotificationCreated { notification } => {
                 let fresh = self
                     .bell

@@ -8,6 +8,7 @@ pub mod api;
 pub mod chat;
 pub mod error;
 pub mod format;
+pub mod history;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]

@@ -341,6 +341,9 @@ pub enum EventKind {
     SessionUpdated { session: SessionOverview },
     #[serde(rename = "notification.created")]
     NotificationCreated { notification: Notification },
+    /// An admin deleted the conversation (or retention did): it is gone from every list.
+    #[serde(rename = "session.deleted", rename_all = "camelCase")]
+    SessionDeleted { session_id: i64 },
     /// The client missed events it cannot get back: it must fetch its state again.
     #[serde(rename = "resync")]
     Resync,
@@ -353,7 +356,21 @@ impl EventKind {
             EventKind::SessionCreated { .. } => "session.created",
             EventKind::SessionUpdated { .. } => "session.updated",
             EventKind::NotificationCreated { .. } => "notification.created",
+            EventKind::SessionDeleted { .. } => "session.deleted",
             EventKind::Resync => "resync",
+        }
+    }
+
+    /// The conversation whose data the event carries (deleting it deletes the event); a
+    /// deletion itself carries none and stays.
+    pub fn session_id(&self) -> Option<i64> {
+        match self {
+            EventKind::MessageCreated { message } => Some(message.session_id),
+            EventKind::SessionCreated { session } | EventKind::SessionUpdated { session } => {
+                Some(session.id)
+            }
+            EventKind::NotificationCreated { notification } => notification.session_id,
+            EventKind::SessionDeleted { .. } | EventKind::Resync => None,
         }
     }
 }

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use crate::account::{
-    AuditRecord, BotInfo, CreatedToken, Role, TokenInfo, UserInfo, UserWithPassword, Viewer,
+    AuditQuery, AuditRecord, BotInfo, CreatedToken, Role, TokenInfo, UserInfo, UserWithPassword,
+    Viewer,
 };
 use crate::error::AppError;
 use crate::model::{
@@ -111,7 +112,7 @@ pub trait AdminPort: Send + Sync + 'static {
     async fn audit_log(
         &self,
         admin: &Viewer,
-        before: Option<i64>,
+        query: AuditQuery,
     ) -> Result<Vec<AuditRecord>, AppError>;
 }
 

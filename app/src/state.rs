@@ -115,6 +115,11 @@ impl SessionList {
             .sort_by(|a, b| b.last_event_on.cmp(&a.last_event_on).then(b.id.cmp(&a.id)));
     }
 
+    /// A deleted session leaves the list.
+    pub fn remove(&mut self, id: i64) {
+        self.sessions.retain(|s| s.id != id);
+    }
+
     pub fn get(&self, id: i64) -> Option<&SessionOverview> {
         self.sessions.iter().find(|s| s.id == id)
     }

@@ -109,6 +109,8 @@ impl Accounts {
             action,
             detail: detail.into(),
             address: address.map(str::to_string),
+            bot_id: None,
+            session_id: None,
         };
         if let Err(e) = self.store.audit(&entry).await {
             tracing::error!(error = %e, action, "could not write the audit log");

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use app::account::{
-    AuditRecord, BotInfo, CreatedToken, Role, TokenInfo, UserInfo, UserWithPassword, Viewer,
+    AuditQuery, AuditRecord, BotInfo, CreatedToken, Role, TokenInfo, UserInfo, UserWithPassword,
+    Viewer,
 };
 use app::error::AppError;
 use app::port::AdminPort;
@@ -194,12 +195,12 @@ impl AdminPort for AdminService {
     async fn audit_log(
         &self,
         admin: &Viewer,
-        before: Option<i64>,
+        query: AuditQuery,
     ) -> Result<Vec<AuditRecord>, AppError> {
         admin_only(admin)?;
         self.accounts
             .store()
-            .audit_log(before, AUDIT_PAGE)
+            .audit_log(&query, AUDIT_PAGE)
             .await
             .map_err(|e| to_app(e.into()))
     }

@@ -12,6 +12,7 @@ use app::port::ConsolePort;
 
 use crate::accounts::scope_of;
 use crate::engine::{Engine, EngineError, Target};
+use crate::store::ActorKind;
 
 /// The newest notifications the bell shows.
 const BELL_SIZE: u32 = 30;
@@ -128,7 +129,13 @@ impl ConsolePort for EnginePort {
     ) -> Result<SessionOverview, AppError> {
         may_work_on(viewer, bot_id)?;
         self.engine
-            .set_paused(bot_id, Target::Id(session_id), paused, &viewer.name, None)
+            .set_paused(
+                bot_id,
+                Target::Id(session_id),
+                paused,
+                (&viewer.name, ActorKind::Agent),
+                None,
+            )
             .await
             .map_err(to_app)
     }

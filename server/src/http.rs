@@ -9,6 +9,7 @@ mod error;
 mod events;
 mod extract;
 mod health;
+mod history;
 mod login;
 mod messenger;
 mod notifications;
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::router())
         .merge(outbound::router())
         .merge(events::router())
+        .merge(history::router())
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::from_fn(auth::require_caller))

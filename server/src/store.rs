@@ -2,6 +2,7 @@
 //! appends its events to the event log in the same transaction and returns them for publishing.
 
 pub mod accounts;
+pub mod history;
 pub mod sqlite;
 
 use app::model::{
@@ -61,8 +62,37 @@ pub struct PauseOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PauseChange {
     pub paused: bool,
+    /// The name shown ("bot", "api", an agent's name).
     pub actor: String,
+    pub kind: ActorKind,
     pub reason: Option<String>,
+}
+
+/// Who hands a conversation over or back, for the handoff figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActorKind {
+    /// The bot's rules or an external bot decided.
+    Bot,
+    /// The user's own request (a "cancel" the rules take while paused).
+    User,
+    /// A person in the console.
+    Agent,
+    /// A script or bot with an API token.
+    Api,
+    /// hitl itself.
+    System,
+}
+
+impl ActorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::Bot => "bot",
+            ActorKind::User => "user",
+            ActorKind::Agent => "agent",
+            ActorKind::Api => "api",
+            ActorKind::System => "system",
+        }
+    }
 }
 
 /// The bots whose data a reader may see: every bot, or only some (an agent's).
@@ -107,7 +137,7 @@ pub struct NotificationPage {
 }
 
 #[async_trait::async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: history::HistoryStore + Send + Sync + 'static {
     /// Answers when the database does.
     async fn ping(&self) -> Result<()>;
 

@@ -8,24 +8,11 @@ use common::browser::Browser;
 use common::{spawn_app, spawn_app_with_bots, welcome, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
 use reqwest::Method;
 use serde_json::{json, Value};
-use server::accounts::hash_password;
-use server::store::accounts::{AccountStore, NewUser};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 async fn signed_in_admin(app: &TestApp) -> Browser {
     Browser::signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD).await
-}
-
-async fn add_agent(app: &TestApp, email: &str, bots: &[&str]) {
-    let new = NewUser {
-        email: email.into(),
-        name: format!("Agent {email}"),
-        password_hash: hash_password("agent-password-1").await.unwrap(),
-        role: app::account::Role::Agent,
-        bots: bots.iter().map(|b| b.to_string()).collect(),
-    };
-    app.store.create_user(&new).await.expect("a new agent");
 }
 
 #[tokio::test]
@@ -197,7 +184,7 @@ async fn an_agent_reaches_only_the_bots_they_were_given() {
     let other = "name = \"Other Bot\"\n";
     let app = spawn_app_with_bots(&[("other-bot", other)]).await;
     let id = app.say("u1", "hello").await["sessionId"].as_i64().unwrap();
-    add_agent(&app, "agent@test.local", &["other-bot"]).await;
+    common::add_agent(&app, "agent@test.local", &["other-bot"]).await;
     let mut agent = Browser::new(&app);
     assert_eq!(
         agent
@@ -401,7 +388,7 @@ async fn changing_the_password_keeps_this_browser_and_signs_out_the_others() {
 #[tokio::test]
 async fn an_agent_without_bots_is_told_so_instead_of_seeing_a_broken_console() {
     let app = spawn_app().await;
-    add_agent(&app, "idle@test.local", &[]).await;
+    common::add_agent(&app, "idle@test.local", &[]).await;
     let mut agent = Browser::new(&app);
     agent.sign_in("idle@test.local", "agent-password-1").await;
     let page = agent.get("/modules/hitl").await;

@@ -5,7 +5,7 @@ use leptos::server_fn::codec::Json;
 
 use super::client::CsrfClient;
 use crate::account::{
-    AuditRecord, BotInfo, CreatedToken, Role, TokenInfo, UserInfo, UserWithPassword,
+    AuditQuery, AuditRecord, BotInfo, CreatedToken, Role, TokenInfo, UserInfo, UserWithPassword,
 };
 use crate::error::AppError;
 
@@ -79,8 +79,8 @@ pub async fn revoke_token(id: i64) -> Result<TokenInfo, AppError> {
     port.revoke_token(&admin, id).await
 }
 
-#[server(prefix = "/fn", client = CsrfClient, endpoint = "admin/audit_log")]
-pub async fn audit_log(before: Option<i64>) -> Result<Vec<AuditRecord>, AppError> {
+#[server(prefix = "/fn", client = CsrfClient, input = Json, endpoint = "admin/audit_log")]
+pub async fn audit_log(query: AuditQuery) -> Result<Vec<AuditRecord>, AppError> {
     let (port, admin) = crate::port::admin()?;
-    port.audit_log(&admin, before).await
+    port.audit_log(&admin, query).await
 }

@@ -4,7 +4,7 @@ use app::model::{Content, Message, Profile, SessionOverview};
 
 use super::{Engine, EngineError, Result};
 use crate::bots::rules::{Action, Context};
-use crate::store::{NewNotification, SessionKey};
+use crate::store::{ActorKind, NewNotification, SessionKey};
 
 /// A message from a user on a channel.
 #[derive(Debug, Clone)]
@@ -97,12 +97,20 @@ impl Engine {
                 }
                 Action::Pause { reason } => {
                     session = self
-                        .pause_session(&bot_id, session.id, true, BOT_ACTOR, reason)
+                        .pause_session(
+                            &bot_id,
+                            session.id,
+                            true,
+                            (BOT_ACTOR, ActorKind::Bot),
+                            reason,
+                        )
                         .await?;
                 }
+                // Only the user's own request reaches the rules while paused.
                 Action::Unpause { reason } => {
+                    let actor = (BOT_ACTOR, ActorKind::User);
                     session = self
-                        .pause_session(&bot_id, session.id, false, BOT_ACTOR, reason)
+                        .pause_session(&bot_id, session.id, false, actor, reason)
                         .await?;
                 }
             }

@@ -3,7 +3,7 @@
 use app::model::SessionOverview;
 
 use super::{Engine, Result};
-use crate::store::{PauseChange, SessionKey};
+use crate::store::{ActorKind, PauseChange, SessionKey};
 
 /// Which session a pause or resume is for.
 #[derive(Debug, Clone)]
@@ -20,7 +20,7 @@ impl Engine {
         bot_id: &str,
         target: Target,
         paused: bool,
-        actor: &str,
+        actor: (&str, ActorKind),
         reason: Option<String>,
     ) -> Result<SessionOverview> {
         let session_id = match target {
@@ -36,7 +36,7 @@ impl Engine {
         bot_id: &str,
         session_id: i64,
         paused: bool,
-        actor: &str,
+        (actor, kind): (&str, ActorKind),
         reason: Option<String>,
     ) -> Result<SessionOverview> {
         let reason = reason
@@ -45,6 +45,7 @@ impl Engine {
         let change = PauseChange {
             paused,
             actor: actor.to_string(),
+            kind,
             reason,
         };
         self.write(bot_id, async {

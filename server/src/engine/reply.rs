@@ -3,6 +3,7 @@
 use app::model::{Content, Message, Source};
 
 use super::{Engine, EngineError, Result};
+use crate::store::ActorKind;
 
 /// Why a conversation is paused when an agent answers while the bot still runs it.
 pub const AGENT_REPLIED: &str = "agent replied";
@@ -23,7 +24,8 @@ impl Engine {
         }
         let session = self.session(bot_id, session_id).await?;
         if !session.is_paused {
-            self.pause_session(bot_id, session_id, true, author, Some(AGENT_REPLIED.into()))
+            let actor = (author, ActorKind::Agent);
+            self.pause_session(bot_id, session_id, true, actor, Some(AGENT_REPLIED.into()))
                 .await?;
         }
         let content = Content::Text {

@@ -281,7 +281,13 @@ async fn unknown_bots_sessions_and_users_are_not_found() {
         thread_id: None,
     };
     let result = engine
-        .set_paused("welcome-bot", Target::User(key), true, "api", None)
+        .set_paused(
+            "welcome-bot",
+            Target::User(key),
+            true,
+            ("api", crate::store::ActorKind::Api),
+            None,
+        )
         .await;
     assert!(matches!(result, Err(EngineError::NotFound("session"))));
 }

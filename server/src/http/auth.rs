@@ -96,6 +96,31 @@ impl Caller {
         }
     }
 
+    /// Who did it, in the audit log: a person's email, or the token's name.
+    pub fn audit_name(&self) -> String {
+        match self {
+            Caller::Token { name, .. } => format!("token {name}"),
+            Caller::Person { viewer, .. } => viewer.email.clone(),
+        }
+    }
+
+    /// Admins' work: refused to agents (tokens have API rights on their bots).
+    pub fn must_be_admin(&self, what: &str) -> Result<(), ApiError> {
+        match self {
+            Caller::Person { viewer, .. } if !viewer.is_admin() => {
+                Err(ApiError::Forbidden(format!("only admins may {what}")))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub fn kind(&self) -> crate::store::ActorKind {
+        match self {
+            Caller::Token { .. } => crate::store::ActorKind::Api,
+            Caller::Person { .. } => crate::store::ActorKind::Agent,
+        }
+    }
+
     pub fn scope(&self) -> BotScope {
         match self {
             Caller::Token { bot_id: None, .. } => BotScope::All,

@@ -62,7 +62,13 @@ async fn change(
     Ok(Json(
         state
             .engine
-            .set_paused(bot_id, target, paused, &caller.actor(), reason)
+            .set_paused(
+                bot_id,
+                target,
+                paused,
+                (&caller.actor(), caller.kind()),
+                reason,
+            )
             .await?,
     ))
 }

@@ -1,7 +1,7 @@
 //! The storage port for accounts: users, the bots agents work on, signed-in browsers and the
 //! security audit log. Kept apart from [`super::Store`], which holds the conversations.
 
-use app::account::{AuditRecord, Role, TokenInfo, UserInfo, Viewer};
+use app::account::{AuditQuery, AuditRecord, Role, TokenInfo, UserInfo, Viewer};
 
 use super::Result;
 
@@ -47,6 +47,29 @@ pub struct AuditEntry {
     pub action: &'static str,
     pub detail: String,
     pub address: Option<String>,
+    /// The conversation it is about, if any.
+    pub bot_id: Option<String>,
+    pub session_id: Option<i64>,
+}
+
+impl AuditEntry {
+    /// A line about something `actor` did to a conversation.
+    pub fn about_session(
+        actor: &str,
+        action: &'static str,
+        bot_id: &str,
+        session_id: i64,
+        detail: impl Into<String>,
+    ) -> Self {
+        AuditEntry {
+            actor: Some(actor.to_string()),
+            action,
+            detail: detail.into(),
+            address: None,
+            bot_id: Some(bot_id.to_string()),
+            session_id: Some(session_id),
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -72,7 +95,7 @@ pub trait AccountStore: Send + Sync + 'static {
 
     async fn audit(&self, entry: &AuditEntry) -> Result<()>;
     /// Newest first, before the entry `before` when given.
-    async fn audit_log(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>>;
+    async fn audit_log(&self, query: &AuditQuery, limit: u32) -> Result<Vec<AuditRecord>>;
 
     async fn users(&self) -> Result<Vec<UserInfo>>;
     /// Changes a user's role, bots and whether they may sign in.

@@ -1,6 +1,7 @@
 //! The SQLite store (sqlx): connection setup, migrations, bots, tokens and the event log.
 
 mod accounts;
+mod history;
 mod notifications;
 mod rows;
 mod sessions;
@@ -77,12 +78,14 @@ async fn append_events(
         let data = serde_json::to_string(&kind)
             .map_err(|e| StoreError::Corrupt(format!("event encoding: {e}")))?;
         let seq: i64 = sqlx::query_scalar(
-            "insert into events (bot_id, kind, data, created_at) values (?1, ?2, ?3, ?4) returning seq",
+            "insert into events (bot_id, kind, data, created_at, session_id) \
+             values (?1, ?2, ?3, ?4, ?5) returning seq",
         )
         .bind(bot_id)
         .bind(kind.name())
         .bind(data)
         .bind(now)
+        .bind(kind.session_id())
         .fetch_one(&mut *conn)
         .await?;
         events.push(Event { seq, kind });
@@ -142,6 +145,8 @@ impl super::Store for SqliteStore {
             action: if paused { "bot.paused" } else { "bot.resumed" },
             detail: id.to_string(),
             address: None,
+            bot_id: Some(id.to_string()),
+            session_id: None,
         };
         accounts::append_audit(&mut tx, &entry).await?;
         tx.commit().await?;
@@ -321,5 +326,28 @@ impl super::Store for SqliteStore {
         id: i64,
     ) -> Result<Option<app::model::Notification>> {
         notifications::mark_read(&self.pool, scope, id).await
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::store::history::HistoryStore for SqliteStore {
+    async fn search(
+        &self,
+        scope: &crate::store::BotScope,
+        search: &crate::store::history::Search,
+    ) -> Result<app::history::HistoryPage> {
+        history::search(&self.pool, scope, search).await
+    }
+
+    async fn transcript_messages(
+        &self,
+        session_id: i64,
+        limit: u32,
+    ) -> Result<Vec<app::model::Message>> {
+        history::transcript_messages(&self.pool, session_id, limit).await
+    }
+
+    async fn delete_session(&self, session_id: i64, actor: &str) -> Result<Vec<Event>> {
+        history::delete_session(&self.pool, session_id, actor).await
     }
 }

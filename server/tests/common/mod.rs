@@ -55,6 +55,25 @@ pub struct TestApp {
     dir: TempDir,
 }
 
+/// The password of every agent [`add_agent`] makes.
+pub const AGENT_PASSWORD: &str = "agent-password-1";
+
+/// Adds an agent working on `bots` straight into the store; answers their password.
+pub async fn add_agent(app: &TestApp, email: &str, bots: &[&str]) -> String {
+    use server::store::accounts::{AccountStore, NewUser};
+    let new = NewUser {
+        email: email.into(),
+        name: format!("Agent {email}"),
+        password_hash: server::accounts::hash_password(AGENT_PASSWORD)
+            .await
+            .expect("a password hash"),
+        role: app::account::Role::Agent,
+        bots: bots.iter().map(|b| b.to_string()).collect(),
+    };
+    app.store.create_user(&new).await.expect("a new agent");
+    AGENT_PASSWORD.to_string()
+}
+
 /// A server running the repository's bots (the welcome bot) on a fresh database.
 pub async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -203,6 +222,17 @@ impl TestApp {
             .post(self.url(path))
             .bearer_auth(&self.token)
             .json(&body)
+            .send()
+            .await
+            .expect("the server answers");
+        Answer::read(response).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Answer {
+        let response = self
+            .client
+            .delete(self.url(path))
+            .bearer_auth(&self.token)
             .send()
             .await
             .expect("the server answers");

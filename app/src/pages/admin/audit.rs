@@ -3,13 +3,21 @@
 use leptos::prelude::*;
 
 use super::error_text;
-use crate::account::AuditRecord;
+use crate::account::{AuditQuery, AuditRecord};
 use crate::api::audit_log;
 
 #[component]
 pub fn Audit() -> impl IntoView {
     let before = RwSignal::new(None::<i64>);
-    let page = Resource::new(move || before.get(), audit_log);
+    let page = Resource::new(
+        move || before.get(),
+        |before| {
+            audit_log(AuditQuery {
+                before,
+                ..Default::default()
+            })
+        },
+    );
     let rows = |list: Vec<AuditRecord>| {
         list.into_iter()
             .map(|r| {

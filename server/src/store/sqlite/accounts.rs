@@ -1,6 +1,6 @@
 //! Accounts in SQLite: users, their bots, login sessions and the audit log.
 
-use app::account::{AuditRecord, Role, TokenInfo, UserInfo, Viewer};
+use app::account::{AuditQuery, AuditRecord, Role, TokenInfo, UserInfo, Viewer};
 use chrono::{DateTime, Utc};
 use sqlx::{SqliteConnection, SqlitePool};
 
@@ -70,17 +70,46 @@ async fn add_bots(conn: &mut SqliteConnection, user_id: i64, bots: &[String]) ->
     Ok(())
 }
 
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: i64,
+    created_at: i64,
+    actor: Option<String>,
+    action: String,
+    detail: String,
+    address: Option<String>,
+    bot_id: Option<String>,
+    session_id: Option<i64>,
+}
+
+impl AuditRow {
+    fn into_record(self) -> AuditRecord {
+        AuditRecord {
+            id: self.id,
+            ts: ts(self.created_at),
+            actor: self.actor,
+            action: self.action,
+            detail: self.detail,
+            address: self.address,
+            bot_id: self.bot_id,
+            session_id: self.session_id,
+        }
+    }
+}
+
 /// Writes one audit line on `conn`, so a change and its audit line can share a transaction.
 pub(super) async fn append_audit(conn: &mut SqliteConnection, entry: &AuditEntry) -> Result<()> {
     sqlx::query(
-        "insert into audit_log (created_at, actor, action, detail, address) \
-         values (?1, ?2, ?3, ?4, ?5)",
+        "insert into audit_log (created_at, actor, action, detail, address, bot_id, session_id) \
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )
     .bind(now_ms())
     .bind(&entry.actor)
     .bind(entry.action)
     .bind(&entry.detail)
     .bind(&entry.address)
+    .bind(&entry.bot_id)
+    .bind(entry.session_id)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -234,26 +263,30 @@ impl AccountStore for SqliteStore {
         append_audit(&mut conn, entry).await
     }
 
-    async fn audit_log(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>> {
-        let rows = sqlx::query_as::<_, (i64, i64, Option<String>, String, String, Option<String>)>(
-            "select id, created_at, actor, action, detail, address from audit_log \
-             where (?1 is null or id < ?1) order by id desc limit ?2",
+    async fn audit_log(&self, query: &AuditQuery, limit: u32) -> Result<Vec<AuditRecord>> {
+        // A trailing dot asks for a group of actions ("session." → session.paused, …).
+        let (action, group) = match query.action.as_deref().filter(|a| !a.is_empty()) {
+            Some(a) if a.ends_with('.') => (None, Some(format!("{a}%"))),
+            Some(a) => (Some(a.to_string()), None),
+            None => (None, None),
+        };
+        let rows = sqlx::query_as::<_, AuditRow>(
+            "select id, created_at, actor, action, detail, address, bot_id, session_id \
+             from audit_log \
+             where (?1 is null or id < ?1) and (?2 is null or action = ?2) \
+               and (?3 is null or action like ?3) and (?4 is null or actor = ?4) \
+               and (?5 is null or bot_id = ?5) \
+             order by id desc limit ?6",
         )
-        .bind(before)
+        .bind(query.before)
+        .bind(action)
+        .bind(group)
+        .bind(query.actor.as_deref().filter(|a| !a.is_empty()))
+        .bind(query.bot_id.as_deref().filter(|b| !b.is_empty()))
         .bind(limit.clamp(1, 500))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, at, actor, action, detail, address)| AuditRecord {
-                id,
-                ts: ts(at),
-                actor,
-                action,
-                detail,
-                address,
-            })
-            .collect())
+        Ok(rows.into_iter().map(AuditRow::into_record).collect())
     }
 
     async fn users(&self) -> Result<Vec<UserInfo>> {

@@ -6,8 +6,10 @@ use app::model::{
 };
 use sqlx::{SqliteConnection, SqlitePool};
 
+use super::accounts::append_audit;
 use super::append_events;
 use super::rows::{now_ms, MessageRow, SessionRow, SESSION_SELECT};
+use crate::store::accounts::AuditEntry;
 use crate::store::{PauseChange, PauseOutcome, Recorded, Result, SessionKey, StoreError};
 
 const DEFAULT_PAGE: u32 = 50;
@@ -140,6 +142,13 @@ pub async fn record_outgoing_message(
         return Err(StoreError::NotFound("session"));
     }
     let session = overview(&mut tx, session_id).await?;
+    if agent {
+        let who = author.unwrap_or("agent");
+        let detail = format!("message {}", message.id);
+        let audit =
+            AuditEntry::about_session(who, "message.agent", &session.bot_id, session_id, detail);
+        append_audit(&mut tx, &audit).await?;
+    }
     let events = append_events(
         &mut tx,
         &session.bot_id,
@@ -181,14 +190,15 @@ pub async fn set_paused(
     }
     let now = now_ms();
     sqlx::query(
-        "insert into pause_history (session_id, paused, actor, reason, created_at) \
-         values (?1, ?2, ?3, ?4, ?5)",
+        "insert into pause_history (session_id, paused, actor, reason, created_at, actor_kind) \
+         values (?1, ?2, ?3, ?4, ?5, ?6)",
     )
     .bind(session_id)
     .bind(change.paused)
     .bind(&change.actor)
     .bind(&change.reason)
     .bind(now)
+    .bind(change.kind.as_str())
     .execute(&mut *tx)
     .await?;
     let verb = if change.paused { "Paused" } else { "Resumed" };
@@ -225,6 +235,15 @@ pub async fn set_paused(
     .execute(&mut *tx)
     .await?;
     let session = overview(&mut tx, session_id).await?;
+    let action = if change.paused {
+        "session.paused"
+    } else {
+        "session.resumed"
+    };
+    let detail = change.reason.clone().unwrap_or_default();
+    let audit =
+        AuditEntry::about_session(&change.actor, action, &session.bot_id, session_id, detail);
+    append_audit(&mut tx, &audit).await?;
     let events = append_events(
         &mut tx,
         &session.bot_id,

@@ -3,7 +3,7 @@
 use app::model::{Content, EventKind, Level, Profile, SessionQuery, Source};
 
 use super::{Durability, SqliteStore};
-use crate::store::{BotScope, NewNotification, PauseChange, SessionKey, Store};
+use crate::store::{ActorKind, BotScope, NewNotification, PauseChange, SessionKey, Store};
 
 async fn fresh() -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -132,6 +132,7 @@ async fn pausing_is_idempotent_and_leaves_one_system_line_and_history_row() {
     let pause = PauseChange {
         paused: true,
         actor: "api".into(),
+        kind: ActorKind::Api,
         reason: Some("billing".into()),
     };
     let first = store.set_paused(s.id, &pause).await.unwrap();
@@ -164,6 +165,7 @@ async fn pausing_is_idempotent_and_leaves_one_system_line_and_history_row() {
             &PauseChange {
                 paused: false,
                 actor: "bot".into(),
+                kind: ActorKind::User,
                 reason: None,
             },
         )
@@ -179,6 +181,7 @@ async fn pausing_an_unknown_session_is_not_found() {
     let change = PauseChange {
         paused: true,
         actor: "api".into(),
+        kind: ActorKind::Api,
         reason: None,
     };
     assert!(matches!(
@@ -294,6 +297,7 @@ async fn paused_only_lists_paused_sessions() {
             &PauseChange {
                 paused: true,
                 actor: "api".into(),
+                kind: ActorKind::Api,
                 reason: None,
             },
         )

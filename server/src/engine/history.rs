@@ -1,0 +1,56 @@
+//! History review: search, transcripts, and deleting a conversation on request.
+
+use app::history::{time_range, HistoryPage, HistoryQuery, Transcript};
+
+use super::{Engine, EngineError, Result};
+use crate::store::history::Search;
+use crate::store::BotScope;
+
+/// A transcript holds at most this many messages (a longer conversation is exported instead).
+pub const TRANSCRIPT_LIMIT: u32 = 5_000;
+
+impl Engine {
+    /// Reads `from`/`to` of a query; a bad one is the caller's mistake.
+    pub fn search_of(&self, query: HistoryQuery) -> Result<Search> {
+        let (from_ms, to_ms) =
+            time_range(query.from.as_deref(), query.to.as_deref()).map_err(EngineError::Invalid)?;
+        if let Some(bot) = query.bot_id.as_deref().filter(|b| !b.is_empty()) {
+            self.bot(bot)?;
+        }
+        Ok(Search {
+            query,
+            from_ms,
+            to_ms,
+        })
+    }
+
+    pub async fn search(&self, scope: &BotScope, query: HistoryQuery) -> Result<HistoryPage> {
+        let search = self.search_of(query)?;
+        Ok(self.store.search(scope, &search).await?)
+    }
+
+    pub async fn transcript(&self, bot_id: &str, session_id: i64) -> Result<Transcript> {
+        let session = self.session(bot_id, session_id).await?;
+        let mut messages = self
+            .store
+            .transcript_messages(session_id, TRANSCRIPT_LIMIT + 1)
+            .await?;
+        let truncated = messages.len() > TRANSCRIPT_LIMIT as usize;
+        messages.truncate(TRANSCRIPT_LIMIT as usize);
+        Ok(Transcript {
+            session,
+            messages,
+            truncated,
+        })
+    }
+
+    /// Deletes a conversation and all it held; consoles drop it live.
+    pub async fn delete_session(&self, bot_id: &str, session_id: i64, actor: &str) -> Result<()> {
+        self.session(bot_id, session_id).await?;
+        self.write(bot_id, async {
+            let events = self.store.delete_session(session_id, actor).await?;
+            Ok(((), events))
+        })
+        .await
+    }
+}
