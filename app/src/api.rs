@@ -4,6 +4,7 @@ mod actions;
 mod admin;
 mod chat;
 pub mod client;
+mod history;
 mod notifications;
 mod sessions;
 
@@ -11,5 +12,6 @@ pub use account::*;
 pub use actions::*;
 pub use admin::*;
 pub use chat::*;
+pub use history::*;
 pub use notifications::*;
 pub use sessions::*;

@@ -168,3 +168,11 @@ pub fn narrow_window() -> bool {
         false
     }
 }
+
+/// Opens the browser's print dialog.
+pub fn print() {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = leptos::prelude::window().print();
+    }
+}

@@ -63,6 +63,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=pages::login::LoginPage/>
                 <Route path=path!("/account") view=pages::account::AccountPage/>
                 <Route path=path!("/admin") view=pages::admin::AdminPage/>
+                <Route path=path!("/history") view=pages::history::HistoryPage/>
+                <Route path=path!("/history/:bot_id/:session_id") view=pages::transcript::TranscriptPage/>
                 <Route path=path!("/chat/:bot_id") view=chat::page::ChatPage ssr=SsrMode::Async/>
             </Routes>
         </Router>

@@ -2,5 +2,7 @@
 pub mod account;
 pub mod admin;
 pub mod console;
+pub mod history;
 pub mod login;
 pub mod not_found;
+pub mod transcript;

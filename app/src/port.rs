@@ -65,6 +65,18 @@ pub trait ConsolePort: Send + Sync + 'static {
         text: String,
     ) -> Result<Message, AppError>;
     async fn notifications(&self, viewer: &Viewer) -> Result<NotificationList, AppError>;
+    /// A search of the history of the viewer's bots.
+    async fn search(
+        &self,
+        viewer: &Viewer,
+        query: crate::history::HistoryQuery,
+    ) -> Result<crate::history::HistoryPage, AppError>;
+    async fn transcript(
+        &self,
+        viewer: &Viewer,
+        bot_id: &str,
+        session_id: i64,
+    ) -> Result<crate::history::Transcript, AppError>;
     async fn read_notification(&self, viewer: &Viewer, id: i64) -> Result<Notification, AppError>;
     async fn read_all_notifications(&self, viewer: &Viewer) -> Result<(), AppError>;
 }

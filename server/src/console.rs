@@ -71,6 +71,33 @@ impl ConsolePort for EnginePort {
         self.engine.sessions(bot_id, &query).await.map_err(to_app)
     }
 
+    async fn search(
+        &self,
+        viewer: &Viewer,
+        query: app::history::HistoryQuery,
+    ) -> Result<app::history::HistoryPage, AppError> {
+        if let Some(bot) = query.bot_id.as_deref().filter(|b| !b.is_empty()) {
+            may_work_on(viewer, bot)?;
+        }
+        self.engine
+            .search(&scope_of(viewer), query)
+            .await
+            .map_err(to_app)
+    }
+
+    async fn transcript(
+        &self,
+        viewer: &Viewer,
+        bot_id: &str,
+        session_id: i64,
+    ) -> Result<app::history::Transcript, AppError> {
+        may_work_on(viewer, bot_id)?;
+        self.engine
+            .transcript(bot_id, session_id)
+            .await
+            .map_err(to_app)
+    }
+
     async fn session_counts(
         &self,
         viewer: &Viewer,

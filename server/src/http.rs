@@ -7,6 +7,7 @@ mod chat_socket;
 mod converse;
 mod error;
 mod events;
+mod export;
 mod extract;
 mod health;
 mod history;

@@ -3,7 +3,7 @@
 use app::history::{time_range, HistoryPage, HistoryQuery, Transcript};
 
 use super::{Engine, EngineError, Result};
-use crate::store::history::Search;
+use crate::store::history::{ExportStream, Search};
 use crate::store::BotScope;
 
 /// A transcript holds at most this many messages (a longer conversation is exported instead).
@@ -27,6 +27,12 @@ impl Engine {
     pub async fn search(&self, scope: &BotScope, query: HistoryQuery) -> Result<HistoryPage> {
         let search = self.search_of(query)?;
         Ok(self.store.search(scope, &search).await?)
+    }
+
+    /// Every conversation matching the search, streamed for an export.
+    pub fn export(&self, scope: &BotScope, query: HistoryQuery) -> Result<ExportStream> {
+        let search = self.search_of(query)?;
+        Ok(self.store.export(scope, &search))
     }
 
     pub async fn transcript(&self, bot_id: &str, session_id: i64) -> Result<Transcript> {

@@ -331,7 +331,15 @@ fn query_param(query: Option<&str>, name: &str) -> Option<String> {
 }
 
 pub fn is_console_page(path: &str) -> bool {
-    path.starts_with("/modules/hitl") || path.starts_with("/admin") || path.starts_with("/account")
+    [
+        "/modules/hitl",
+        "/admin",
+        "/account",
+        "/history",
+        "/analytics",
+    ]
+    .iter()
+    .any(|page| path.starts_with(page))
 }
 
 /// What a query parameter's value escapes: all but unreserved characters, and `/` stays readable.

@@ -10,6 +10,7 @@ use axum::{Extension, Router};
 use serde::Serialize;
 
 use super::auth::Caller;
+use super::export;
 use super::extract::{Json, Path, Query};
 use super::{ApiError, AppState};
 
@@ -18,6 +19,7 @@ const AUDIT_PAGE: u32 = 100;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/history/search", get(history_search))
+        .route("/v1/history/export", get(history_export))
         .route("/v1/audit", get(audit_index))
         .route(
             "/v1/bots/{bot_id}/mod/hitl/sessions/{id}/transcript",
@@ -123,4 +125,68 @@ struct AuditParams {
     actor: Option<String>,
     #[serde(default)]
     bot_id: Option<String>,
+}
+
+/// What an export is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Format {
+    Jsonl,
+    Csv,
+}
+
+#[derive(serde::Deserialize)]
+struct ExportFormat {
+    format: Format,
+}
+
+/// Streams every conversation matching the filters (or `sessionId`) as JSON Lines or CSV, one
+/// message a line, with its segment and handoff marks. Admins only; written to the audit log.
+async fn history_export(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Query(ExportFormat { format }): Query<ExportFormat>,
+    Query(query): Query<HistoryQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header;
+    use futures::StreamExt;
+
+    caller.must_be_admin("export the history")?;
+    if let Some(bot) = query.bot_id.as_deref().filter(|b| !b.is_empty()) {
+        if !caller.may_work_on(bot) {
+            return Err(ApiError::Forbidden(format!("no access to bot {bot}")));
+        }
+    }
+    let detail = serde_json::to_string(&query).unwrap_or_default();
+    let rows = state.engine.export(&caller.scope(), query)?;
+    state
+        .auth
+        .accounts
+        .audit(Some(&caller.audit_name()), "history.exported", detail, None)
+        .await;
+    let (content_type, extension, head) = match format {
+        Format::Jsonl => ("application/x-ndjson", "jsonl", None),
+        Format::Csv => ("text/csv; charset=utf-8", "csv", Some(export::csv_header())),
+    };
+    let lines = rows.map(move |row| match row {
+        Ok(row) => Ok(match format {
+            Format::Jsonl => export::jsonl_line(&row),
+            Format::Csv => export::csv_line(&row),
+        }),
+        Err(e) => {
+            // The client sees a cut-off file; the log says why.
+            tracing::error!(error = %e, "export failed");
+            Err(std::io::Error::other("export failed"))
+        }
+    });
+    let body = futures::stream::iter(head.map(Ok)).chain(lines);
+    let name = format!(
+        "attachment; filename=\"hitl-history-{}.{extension}\"",
+        chrono::Utc::now().format("%Y%m%d-%H%M%S")
+    );
+    axum::response::Response::builder()
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::CONTENT_DISPOSITION, name)
+        .body(axum::body::Body::from_stream(body))
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }

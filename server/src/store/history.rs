@@ -14,6 +14,34 @@ pub struct Search {
     pub to_ms: Option<i64>,
 }
 
+/// One message of an export, with its conversation and where it stands in the handoffs.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportRow {
+    pub session_id: i64,
+    pub bot_id: String,
+    pub channel: String,
+    pub user_id: String,
+    pub full_name: Option<String>,
+    pub message_id: i64,
+    pub ts: chrono::DateTime<chrono::Utc>,
+    pub source: String,
+    pub author: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub text: String,
+    /// The message's payload, as JSON text.
+    pub payload: String,
+    /// "bot" or "human": who was answering when it was written.
+    pub segment: String,
+    /// "paused" on the line that handed the conversation to a human, "resumed" on the one that
+    /// gave it back; empty otherwise.
+    pub handoff: String,
+}
+
+/// Rows as the database yields them, one conversation after another.
+pub type ExportStream = futures::stream::BoxStream<'static, Result<ExportRow>>;
+
 #[async_trait::async_trait]
 pub trait HistoryStore: Send + Sync + 'static {
     /// Messages matching the search among the bots of `scope`: by relevance when there are
@@ -22,6 +50,11 @@ pub trait HistoryStore: Send + Sync + 'static {
 
     /// The conversation's messages from its start, oldest first, at most `limit`.
     async fn transcript_messages(&self, session_id: i64, limit: u32) -> Result<Vec<Message>>;
+
+    /// Every message of every conversation that has a message matching the search (or of the
+    /// one `session_id`), conversation by conversation, oldest first: streamed, so memory stays
+    /// flat however much there is.
+    fn export(&self, scope: &BotScope, search: &Search) -> ExportStream;
 
     /// Deletes the conversation, its messages, pause history, notifications, the event log's
     /// copies of them and its web chat visitor, with an audit line naming `actor`. Answers the

@@ -347,6 +347,14 @@ impl crate::store::history::HistoryStore for SqliteStore {
         history::transcript_messages(&self.pool, session_id, limit).await
     }
 
+    fn export(
+        &self,
+        scope: &crate::store::BotScope,
+        search: &crate::store::history::Search,
+    ) -> crate::store::history::ExportStream {
+        history::export(&self.pool, scope, search)
+    }
+
     async fn delete_session(&self, session_id: i64, actor: &str) -> Result<Vec<Event>> {
         history::delete_session(&self.pool, session_id, actor).await
     }

@@ -1,14 +1,15 @@
 //! History in SQLite: FTS5 search with ranked, highlighted results, transcripts, deletion.
 
 use app::history::{snippet_parts, HistoryHit, HistoryPage};
-use app::model::{EventKind, Source};
+use app::model::{Content, EventKind, Source};
+use futures::{SinkExt, StreamExt};
 use sqlx::SqlitePool;
 
 use super::accounts::append_audit;
 use super::append_events;
 use super::rows::{time, MessageRow};
 use crate::store::accounts::AuditEntry;
-use crate::store::history::Search;
+use crate::store::history::{ExportRow, ExportStream, Search};
 use crate::store::{BotScope, Result, StoreError};
 
 /// Around matched words in snippets: private-use characters, which typed text hardly holds.
@@ -195,6 +196,136 @@ fn into_hit(row: HitRow) -> Result<HistoryHit> {
         snippet_parts,
         ts: time(row.created_at),
     })
+}
+
+#[derive(sqlx::FromRow)]
+struct ExportDbRow {
+    id: i64,
+    session_id: i64,
+    kind: String,
+    source: String,
+    text: String,
+    payload: String,
+    author: Option<String>,
+    created_at: i64,
+    bot_id: String,
+    channel: String,
+    user_id: String,
+    full_name: Option<String>,
+}
+
+/// Follows the handoffs through an export, conversation by conversation.
+#[derive(Default)]
+struct Segments {
+    session: Option<i64>,
+    human: bool,
+}
+
+impl Segments {
+    fn row(&mut self, row: ExportDbRow) -> ExportRow {
+        if self.session != Some(row.session_id) {
+            self.session = Some(row.session_id);
+            self.human = false;
+        }
+        let mark = (row.kind == "system")
+            .then(|| serde_json::from_str::<Content>(&row.payload).ok())
+            .flatten()
+            .and_then(|c| match c {
+                Content::System { paused, .. } => paused,
+                _ => None,
+            });
+        // A handoff line belongs to the human segment it opens or closes.
+        let (segment, handoff) = match mark {
+            Some(true) => {
+                self.human = true;
+                ("human", "paused")
+            }
+            Some(false) => {
+                self.human = false;
+                ("human", "resumed")
+            }
+            None if self.human => ("human", ""),
+            None => ("bot", ""),
+        };
+        ExportRow {
+            session_id: row.session_id,
+            bot_id: row.bot_id,
+            channel: row.channel,
+            user_id: row.user_id,
+            full_name: row.full_name,
+            message_id: row.id,
+            ts: time(row.created_at),
+            source: row.source,
+            author: row.author,
+            kind: row.kind,
+            text: row.text,
+            payload: row.payload,
+            segment: segment.into(),
+            handoff: handoff.into(),
+        }
+    }
+}
+
+/// Rows in flight between the database and the client: enough to keep both busy.
+const EXPORT_BUFFER: usize = 256;
+
+pub fn export(pool: &SqlitePool, scope: &BotScope, search: &Search) -> ExportStream {
+    let (mut sender, receiver) = futures::channel::mpsc::channel(EXPORT_BUFFER);
+    let fts = search
+        .query
+        .words()
+        .map(|w| fts_query(w).unwrap_or_default());
+    if fts.as_deref() == Some("") {
+        // Only punctuation was typed: nothing matches.
+        return futures::stream::empty().boxed();
+    }
+    let wanted = if fts.is_some() {
+        format!(
+            "select distinct m.session_id as id from messages_fts \
+             join messages m on m.id = messages_fts.rowid \
+             join sessions s on s.id = m.session_id \
+             where messages_fts match ?1 and {FILTERS}"
+        )
+    } else {
+        format!(
+            "select distinct m.session_id as id from messages m \
+             join sessions s on s.id = m.session_id where {FILTERS}"
+        )
+    };
+    let sql = format!(
+        "with wanted as ({wanted}) \
+         select m.id, m.session_id, m.kind, m.source, m.text, m.payload, m.author, \
+                m.created_at, s.bot_id, s.channel, s.user_id, s.full_name \
+         from wanted w join messages m on m.session_id = w.id join sessions s on s.id = w.id \
+         order by m.session_id, m.id"
+    );
+    let (pool, scope, search) = (pool.clone(), scope.as_json(), search.clone());
+    tokio::spawn(async move {
+        let query = &search.query;
+        let mut rows = sqlx::query_as::<_, ExportDbRow>(&sql)
+            .bind(fts)
+            .bind(scope)
+            .bind(query.bot_id.as_deref().filter(|b| !b.is_empty()))
+            .bind(query.channel.as_deref().filter(|c| !c.is_empty()))
+            .bind(search.from_ms)
+            .bind(search.to_ms)
+            .bind(query.source.map(Source::as_str))
+            .bind(query.agent.as_deref().filter(|a| !a.is_empty()))
+            .bind(query.handed_off)
+            .bind(query.paused_now)
+            .bind(query.session_id)
+            .fetch(&pool);
+        let mut segments = Segments::default();
+        while let Some(row) = rows.next().await {
+            let failed = row.is_err();
+            let item = row.map(|r| segments.row(r)).map_err(StoreError::from);
+            // A client that went away stops the export.
+            if sender.send(item).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    receiver.boxed()
 }
 
 pub async fn transcript_messages(
