@@ -137,4 +137,7 @@ pub struct BotInfo {
     pub running: bool,
     pub sessions: i64,
     pub paused_sessions: i64,
+    /// Conversations idle for longer are deleted; `None` keeps them for ever.
+    #[serde(default)]
+    pub retention_days: Option<u32>,
 }

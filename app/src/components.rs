@@ -1,5 +1,6 @@
 //! The parts of the console, one component per file.
 pub mod avatar;
+pub mod bar_chart;
 pub mod bell;
 pub mod composer;
 pub mod conversation;

@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 pub mod account;
+pub mod analytics;
 pub mod api;
 pub mod chat;
 pub mod error;
@@ -64,6 +65,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/account") view=pages::account::AccountPage/>
                 <Route path=path!("/admin") view=pages::admin::AdminPage/>
                 <Route path=path!("/history") view=pages::history::HistoryPage/>
+                <Route path=path!("/analytics") view=pages::analytics::AnalyticsPage/>
                 <Route path=path!("/history/:bot_id/:session_id") view=pages::transcript::TranscriptPage/>
                 <Route path=path!("/chat/:bot_id") view=chat::page::ChatPage ssr=SsrMode::Async/>
             </Routes>

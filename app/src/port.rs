@@ -71,6 +71,13 @@ pub trait ConsolePort: Send + Sync + 'static {
         viewer: &Viewer,
         query: crate::history::HistoryQuery,
     ) -> Result<crate::history::HistoryPage, AppError>;
+    async fn analytics(
+        &self,
+        viewer: &Viewer,
+        bot_id: &str,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Result<crate::analytics::Analytics, AppError>;
     async fn transcript(
         &self,
         viewer: &Viewer,
@@ -88,6 +95,13 @@ pub trait AdminPort: Send + Sync + 'static {
     async fn all_bots(&self, admin: &Viewer) -> Result<Vec<String>, AppError>;
     /// Every bot with what answers it, whether it runs, and how many conversations it holds.
     async fn bots(&self, admin: &Viewer) -> Result<Vec<BotInfo>, AppError>;
+    /// Sets how many days the bot's idle conversations are kept (recorded in the audit log).
+    async fn set_retention(
+        &self,
+        admin: &Viewer,
+        bot_id: String,
+        days: Option<u32>,
+    ) -> Result<BotInfo, AppError>;
     /// Switches the whole bot on or off (recorded in the audit log).
     async fn set_bot_running(
         &self,

@@ -135,7 +135,9 @@ test('text and controls have enough contrast in light and dark (WCAG AA, 4.5:1)'
       };
       for (const [what, locator] of Object.entries(checked)) {
         await expect(locator).toBeVisible();
-        const c = await colours(locator);
+        // A node the console re-renders meanwhile has no computed style: read it again.
+        let c = await colours(locator);
+        await expect.poll(async () => (c = await colours(locator)).text.length, `${what} has a colour`).toBe(3);
         const ratio = contrast(c.text, c.background);
         expect.soft(ratio, `${what} in ${colorScheme}: rgb(${c.text.map(Math.round)}) on rgb(${c.background.map(Math.round)}) is ${ratio.toFixed(2)}:1`)
           .toBeGreaterThanOrEqual(4.5);

@@ -49,6 +49,7 @@ impl AdminService {
             running: !bot.is_paused(),
             sessions: counts.all,
             paused_sessions: counts.paused,
+            retention_days: self.engine.retention_days(id).await.map_err(engine_error)?,
         })
     }
 }
@@ -98,6 +99,20 @@ impl AdminPort for AdminService {
             bots.push(self.bot_info(&id).await?);
         }
         Ok(bots)
+    }
+
+    async fn set_retention(
+        &self,
+        admin: &Viewer,
+        bot_id: String,
+        days: Option<u32>,
+    ) -> Result<BotInfo, AppError> {
+        admin_only(admin)?;
+        self.engine
+            .set_retention_days(&bot_id, days, &admin.email)
+            .await
+            .map_err(engine_error)?;
+        self.bot_info(&bot_id).await
     }
 
     async fn set_bot_running(

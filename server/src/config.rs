@@ -48,6 +48,11 @@ pub struct Config {
     #[arg(long, env = "HITL_VISITORS_PER_ADDRESS", default_value_t = 30)]
     pub visitors_per_address: usize,
 
+    /// Minutes between two runs of the retention task (each bot's "delete conversations older
+    /// than N days" setting; it also runs at start).
+    #[arg(long, env = "HITL_RETENTION_EVERY_MINUTES", default_value_t = 60)]
+    pub retention_every_minutes: u64,
+
     /// Directory of bot definitions, one `<bot-id>.toml` per bot.
     #[arg(long, env = "HITL_BOTS_DIR", default_value = "bots")]
     pub bots_dir: PathBuf,

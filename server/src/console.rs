@@ -85,6 +85,20 @@ impl ConsolePort for EnginePort {
             .map_err(to_app)
     }
 
+    async fn analytics(
+        &self,
+        viewer: &Viewer,
+        bot_id: &str,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Result<app::analytics::Analytics, AppError> {
+        may_work_on(viewer, bot_id)?;
+        self.engine
+            .analytics(bot_id, from.as_deref(), to.as_deref())
+            .await
+            .map_err(to_app)
+    }
+
     async fn transcript(
         &self,
         viewer: &Viewer,

@@ -6,6 +6,7 @@ mod ingest;
 mod notify;
 mod pause;
 mod reply;
+pub mod retention;
 #[cfg(test)]
 mod tests;
 mod visitors;

@@ -99,6 +99,8 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
     ));
     engine.set_outboxes(outboxes);
     let (stop, stopping) = tokio::sync::watch::channel(false);
+    let every = Duration::from_secs(config.retention_every_minutes.max(1) * 60);
+    crate::engine::retention::spawn(engine.clone(), every, stopping.clone());
     let state = AppState {
         engine: engine.clone(),
         auth,

@@ -250,6 +250,15 @@ async fn an_admin_switches_a_whole_bot_off_and_on_and_the_log_says_who() {
         ]
     );
 
+    let (status, kept) = admin_call(
+        &mut admin,
+        "set_retention",
+        json!({ "bot_id": "welcome-bot", "days": 30 }),
+    )
+    .await;
+    assert_eq!(status, 200, "{kept}");
+    assert_eq!(kept["retentionDays"], 30);
+
     let unknown = [("bot_id", "nope"), ("running", "false")];
     let (status, body) = form_call(&mut admin, "set_bot_running", &unknown).await;
     assert_ne!(status, 200);

@@ -403,3 +403,93 @@ async fn a_transcript_holds_the_whole_conversation_from_its_start() {
         .await
         .expect_error(404, "not_found");
 }
+
+#[tokio::test]
+async fn retention_deletes_exactly_the_conversations_idle_for_longer_than_the_bot_keeps_them() {
+    let app = spawn_app_with_bots(&[("shop-bot", "name = \"Shop\"\n")]).await;
+    let day = 86_400_000i64;
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut made = Vec::new();
+    // Idle for 3 days, for 2 days less a minute, and fresh; and a shop-bot one idle 10 days.
+    for (user, idle) in [("old", 3 * day), ("edge", 2 * day - 60_000), ("new", 0)] {
+        let id = app.say(user, &format!("{user} words")).await["sessionId"]
+            .as_i64()
+            .unwrap();
+        app.sql(&format!(
+            "update sessions set last_event_on = {} where id = {id}",
+            now - idle
+        ))
+        .await;
+        made.push(id);
+    }
+    let shop = app
+        .converse_with("shop-bot", "keeper", text("shop words"))
+        .await["sessionId"]
+        .as_i64()
+        .unwrap();
+    app.sql(&format!(
+        "update sessions set last_event_on = {} where id = {shop}",
+        now - 10 * day
+    ))
+    .await;
+
+    let settings = welcome("/settings");
+    assert_eq!(
+        app.get(&settings).await.expect(200),
+        json!({ "retentionDays": null })
+    );
+    app.client
+        .put(app.url(&settings))
+        .bearer_auth(&app.token)
+        .json(&json!({ "retentionDays": 0 }))
+        .send()
+        .await
+        .map(|r| assert_eq!(r.status(), 422))
+        .unwrap();
+    let saved = app
+        .client
+        .put(app.url(&settings))
+        .bearer_auth(&app.token)
+        .json(&json!({ "retentionDays": 2 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 200);
+    assert_eq!(app.get(&settings).await.expect(200)["retentionDays"], 2);
+
+    let run = app.post_empty("/api/v1/retention/run").await.expect(200);
+    assert_eq!(run["deleted"], 1);
+    let status = |id: i64| {
+        let app = &app;
+        async move {
+            app.get(&welcome(&format!("/mod/hitl/sessions/{id}")))
+                .await
+                .status
+                .as_u16()
+        }
+    };
+    assert_eq!(status(made[0]).await, 404, "idle for 3 days");
+    assert_eq!(status(made[1]).await, 200, "idle for just under 2 days");
+    assert_eq!(status(made[2]).await, 200);
+    app.get(&bot_path("shop-bot", &format!("/mod/hitl/sessions/{shop}")))
+        .await
+        .expect(200);
+    assert_eq!(
+        ids(&search(&app, "q=old").await).len(),
+        0,
+        "gone from search too"
+    );
+    let log = app.get("/api/v1/audit?actor=retention").await.expect(200);
+    assert_eq!(log["entries"][0]["action"], "session.deleted");
+    assert_eq!(log["entries"][0]["sessionId"], made[0]);
+    let changed = app
+        .get("/api/v1/audit?action=setting.changed")
+        .await
+        .expect(200);
+    assert_eq!(changed["entries"][0]["detail"], "retention: 2 days");
+    // Running again deletes nothing more.
+    assert_eq!(
+        app.post_empty("/api/v1/retention/run").await.expect(200)["deleted"],
+        0
+    );
+}

@@ -27,6 +27,12 @@ pub async fn set_bot_running(bot_id: String, running: bool) -> Result<BotInfo, A
     port.set_bot_running(&admin, bot_id, running).await
 }
 
+#[server(prefix = "/fn", client = CsrfClient, input = Json, endpoint = "admin/set_retention")]
+pub async fn set_retention(bot_id: String, days: Option<u32>) -> Result<BotInfo, AppError> {
+    let (port, admin) = crate::port::admin()?;
+    port.set_retention(&admin, bot_id, days).await
+}
+
 #[server(prefix = "/fn", client = CsrfClient, endpoint = "admin/list_users")]
 pub async fn list_users() -> Result<Vec<UserInfo>, AppError> {
     let (port, admin) = crate::port::admin()?;

@@ -1,4 +1,4 @@
-//! The history pages' reads: search and transcripts.
+//! The history pages' reads: search, transcripts and analytics.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -17,4 +17,14 @@ pub async fn search_history(query: HistoryQuery) -> Result<HistoryPage, AppError
 pub async fn load_transcript(bot_id: String, session_id: i64) -> Result<Transcript, AppError> {
     let (port, viewer) = crate::port::signed_in()?;
     port.transcript(&viewer, &bot_id, session_id).await
+}
+
+#[server(prefix = "/fn", client = CsrfClient, endpoint = "history/analytics")]
+pub async fn load_analytics(
+    bot_id: String,
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<crate::analytics::Analytics, AppError> {
+    let (port, viewer) = crate::port::signed_in()?;
+    port.analytics(&viewer, &bot_id, from, to).await
 }

@@ -18,6 +18,7 @@ pub fn UserMenu() -> impl IntoView {
                         <nav class="user-menu" aria-label="Account">
                             <a href="/account" class="user-name" title=viewer.email.clone()>{label}</a>
                             <a href="/history">"History"</a>
+                            <a href="/analytics">"Analytics"</a>
                             {viewer.is_admin().then(|| view! { <a href="/admin">"Admin"</a> })}
                             <form method="post" action="/logout" class="logout">
                                 <input type="hidden" name="csrf" value=csrf_token()/>

@@ -72,6 +72,7 @@ pub fn HistoryPage() -> impl IntoView {
             <header class="admin-head">
                 <a href="/modules/hitl">"← Console"</a>
                 <h1>"History"</h1>
+                <a href="/analytics">"Analytics"</a>
             </header>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {

@@ -35,6 +35,20 @@ impl Engine {
         Ok(self.store.export(scope, &search))
     }
 
+    /// The bot's handoff figures over whole UTC days (the last 30 by default).
+    pub async fn analytics(
+        &self,
+        bot_id: &str,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<app::analytics::Analytics> {
+        self.bot(bot_id)?;
+        let today = chrono::Utc::now().date_naive();
+        let (from, to) =
+            app::analytics::day_range(from, to, today).map_err(EngineError::Invalid)?;
+        Ok(self.store.analytics(bot_id, from, to).await?)
+    }
+
     pub async fn transcript(&self, bot_id: &str, session_id: i64) -> Result<Transcript> {
         let session = self.session(bot_id, session_id).await?;
         let mut messages = self

@@ -22,6 +22,12 @@ pub fn router() -> Router<AppState> {
         .route("/v1/history/export", get(history_export))
         .route("/v1/audit", get(audit_index))
         .route(
+            "/v1/bots/{bot_id}/settings",
+            get(settings_show).put(settings_update),
+        )
+        .route("/v1/retention/run", axum::routing::post(retention_run))
+        .route("/v1/bots/{bot_id}/analytics", get(bots_analytics))
+        .route(
             "/v1/bots/{bot_id}/mod/hitl/sessions/{id}/transcript",
             get(sessions_transcript),
         )
@@ -189,4 +195,76 @@ async fn history_export(
         .header(header::CONTENT_DISPOSITION, name)
         .body(axum::body::Body::from_stream(body))
         .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+#[derive(Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct BotSettings {
+    /// Conversations idle for longer are deleted; `null` keeps them for ever.
+    retention_days: Option<u32>,
+}
+
+async fn settings_show(
+    State(state): State<AppState>,
+    Path(bot_id): Path<String>,
+) -> Result<Json<BotSettings>, ApiError> {
+    let retention_days = state.engine.retention_days(&bot_id).await?;
+    Ok(Json(BotSettings { retention_days }))
+}
+
+async fn settings_update(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(bot_id): Path<String>,
+    Json(settings): Json<BotSettings>,
+) -> Result<Json<BotSettings>, ApiError> {
+    caller.must_be_admin("change a bot's settings")?;
+    state
+        .engine
+        .set_retention_days(&bot_id, settings.retention_days, &caller.audit_name())
+        .await?;
+    settings_show(State(state), Path(bot_id)).await
+}
+
+#[derive(Serialize)]
+struct RetentionRun {
+    deleted: usize,
+}
+
+/// Applies every bot's retention now (it also runs on its own every hour).
+async fn retention_run(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<RetentionRun>, ApiError> {
+    caller.must_be_admin("run the retention")?;
+    if !matches!(caller.scope(), crate::store::BotScope::All) {
+        return Err(ApiError::Forbidden(
+            "retention needs a token for every bot".into(),
+        ));
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    let deleted = state.engine.apply_retention(now).await?;
+    Ok(Json(RetentionRun { deleted }))
+}
+
+#[derive(serde::Deserialize)]
+struct Range {
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+}
+
+/// Per day and in all: conversations, messages by source, handoffs, time to the first agent
+/// reply and to the return, who returned them.
+async fn bots_analytics(
+    State(state): State<AppState>,
+    Path(bot_id): Path<String>,
+    Query(range): Query<Range>,
+) -> Result<Json<app::analytics::Analytics>, ApiError> {
+    let figures = state
+        .engine
+        .analytics(&bot_id, range.from.as_deref(), range.to.as_deref())
+        .await?;
+    Ok(Json(figures))
 }

@@ -56,6 +56,28 @@ pub trait HistoryStore: Send + Sync + 'static {
     /// flat however much there is.
     fn export(&self, scope: &BotScope, search: &Search) -> ExportStream;
 
+    /// The bot's handoff figures for the whole UTC days `from` to `to`.
+    async fn analytics(
+        &self,
+        bot_id: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<app::analytics::Analytics>;
+
+    /// How many days the bot's conversations are kept after their last activity (`None`:
+    /// for ever).
+    async fn retention_days(&self, bot_id: &str) -> Result<Option<u32>>;
+    /// Changes it, with an audit line naming `actor`.
+    async fn set_retention_days(&self, bot_id: &str, days: Option<u32>, actor: &str) -> Result<()>;
+    /// Ids of the bot's conversations whose last activity is before `cutoff_ms`, at most
+    /// `limit`, oldest first.
+    async fn sessions_idle_since(
+        &self,
+        bot_id: &str,
+        cutoff_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<i64>>;
+
     /// Deletes the conversation, its messages, pause history, notifications, the event log's
     /// copies of them and its web chat visitor, with an audit line naming `actor`. Answers the
     /// `session.deleted` event to publish.

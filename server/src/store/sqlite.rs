@@ -1,6 +1,7 @@
 //! The SQLite store (sqlx): connection setup, migrations, bots, tokens and the event log.
 
 mod accounts;
+mod analytics;
 mod history;
 mod notifications;
 mod rows;
@@ -353,6 +354,32 @@ impl crate::store::history::HistoryStore for SqliteStore {
         search: &crate::store::history::Search,
     ) -> crate::store::history::ExportStream {
         history::export(&self.pool, scope, search)
+    }
+
+    async fn analytics(
+        &self,
+        bot_id: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<app::analytics::Analytics> {
+        analytics::analytics(&self.pool, bot_id, from, to).await
+    }
+
+    async fn retention_days(&self, bot_id: &str) -> Result<Option<u32>> {
+        history::retention_days(&self.pool, bot_id).await
+    }
+
+    async fn set_retention_days(&self, bot_id: &str, days: Option<u32>, actor: &str) -> Result<()> {
+        history::set_retention_days(&self.pool, bot_id, days, actor).await
+    }
+
+    async fn sessions_idle_since(
+        &self,
+        bot_id: &str,
+        cutoff_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<i64>> {
+        history::sessions_idle_since(&self.pool, bot_id, cutoff_ms, limit).await
     }
 
     async fn delete_session(&self, session_id: i64, actor: &str) -> Result<Vec<Event>> {

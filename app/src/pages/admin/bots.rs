@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::error_text;
 use crate::account::BotInfo;
-use crate::api::{list_bots, set_bot_running};
+use crate::api::{list_bots, set_bot_running, set_retention};
 
 #[component]
 pub fn Bots() -> impl IntoView {
@@ -15,14 +15,20 @@ pub fn Bots() -> impl IntoView {
         let (id, running) = (id.clone(), *running);
         async move { set_bot_running(id, running).await }
     });
-    Effect::new(move |_| match switch.value().get() {
+    let keep = Action::new(move |(id, days): &(String, Option<u32>)| {
+        let (id, days) = (id.clone(), *days);
+        async move { set_retention(id, days).await }
+    });
+    let done = move |result: Option<Result<BotInfo, crate::error::AppError>>| match result {
         Some(Ok(_)) => {
             problem.set(None);
             bots.refetch();
         }
         Some(Err(e)) => problem.set(Some(error_text(&e))),
         None => {}
-    });
+    };
+    Effect::new(move |_| done(switch.value().get()));
+    Effect::new(move |_| done(keep.value().get()));
     view! {
         <section class="admin-section" aria-labelledby="bots-title">
             <h2 id="bots-title">"Bots"</h2>
@@ -38,10 +44,10 @@ pub fn Bots() -> impl IntoView {
                         Ok(list) => view! {
                             <table class="admin-table">
                                 <thead>
-                                    <tr><th>"Bot"</th><th>"Answered by"</th><th>"Conversations"</th><th>"Paused now"</th><th>"Status"</th><th></th></tr>
+                                    <tr><th>"Bot"</th><th>"Answered by"</th><th>"Conversations"</th><th>"Paused now"</th><th>"Keep conversations"</th><th>"Status"</th><th></th></tr>
                                 </thead>
                                 <tbody>
-                                    {list.into_iter().map(|bot| bot_row(bot, switch)).collect_view()}
+                                    {list.into_iter().map(|bot| bot_row(bot, switch, keep)).collect_view()}
                                 </tbody>
                             </table>
                         }.into_any(),
@@ -53,10 +59,9 @@ pub fn Bots() -> impl IntoView {
     .into_any()
 }
 
-fn bot_row(
-    bot: BotInfo,
-    switch: Action<(String, bool), Result<BotInfo, crate::error::AppError>>,
-) -> impl IntoView {
+type BotAction<T> = Action<(String, T), Result<BotInfo, crate::error::AppError>>;
+
+fn bot_row(bot: BotInfo, switch: BotAction<bool>, keep: BotAction<Option<u32>>) -> impl IntoView {
     let console = format!("/modules/hitl?bot={}", bot.id);
     let chat = format!("/chat/{}", bot.id);
     let (label, action) = if bot.running {
@@ -65,6 +70,19 @@ fn bot_row(
         (format!("Switch {} on", bot.id), "Switch on")
     };
     let (id, running) = (bot.id.clone(), bot.running);
+    let days = RwSignal::new(
+        bot.retention_days
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+    );
+    let keep_id = bot.id.clone();
+    let field = format!("retention-{}", bot.id);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let value = days.get_untracked();
+        let days = value.trim().parse::<u32>().ok();
+        keep.dispatch((keep_id.clone(), days));
+    };
     view! {
         <tr>
             <td>
@@ -75,6 +93,14 @@ fn bot_row(
             <td>{answered_by(&bot.kind)}</td>
             <td>{bot.sessions}</td>
             <td>{bot.paused_sessions}</td>
+            <td>
+                <form class="retention" on:submit=save>
+                    <label for=field.clone()>"Days after the last message (empty: for ever)"</label>
+                    <input id=field type="number" min="1" max="36500" inputmode="numeric"
+                        prop:value=move || days.get() on:input=move |ev| days.set(event_target_value(&ev))/>
+                    <button type="submit">"Save"</button>
+                </form>
+            </td>
             <td>{if bot.running { "on" } else { "off: messages held back" }}</td>
             <td>
                 <button type="button" aria-label=label on:click=move |_| { switch.dispatch((id.clone(), !running)); }>

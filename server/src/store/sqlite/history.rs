@@ -344,6 +344,64 @@ pub async fn transcript_messages(
     rows.into_iter().map(MessageRow::into_message).collect()
 }
 
+pub async fn retention_days(pool: &SqlitePool, bot_id: &str) -> Result<Option<u32>> {
+    let days: Option<Option<i64>> =
+        sqlx::query_scalar("select retention_days from bot_settings where bot_id = ?1")
+            .bind(bot_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(days.flatten().map(|d| d as u32))
+}
+
+pub async fn set_retention_days(
+    pool: &SqlitePool,
+    bot_id: &str,
+    days: Option<u32>,
+    actor: &str,
+) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "insert into bot_settings (bot_id, retention_days) values (?1, ?2) \
+         on conflict(bot_id) do update set retention_days = excluded.retention_days",
+    )
+    .bind(bot_id)
+    .bind(days)
+    .execute(&mut *tx)
+    .await?;
+    let detail = match days {
+        Some(d) => format!("retention: {d} days"),
+        None => "retention: keep for ever".into(),
+    };
+    let audit = AuditEntry {
+        actor: Some(actor.to_string()),
+        action: "setting.changed",
+        detail,
+        address: None,
+        bot_id: Some(bot_id.to_string()),
+        session_id: None,
+    };
+    append_audit(&mut tx, &audit).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn sessions_idle_since(
+    pool: &SqlitePool,
+    bot_id: &str,
+    cutoff_ms: i64,
+    limit: u32,
+) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "select id from sessions where bot_id = ?1 and last_event_on < ?2 \
+         order by last_event_on, id limit ?3",
+    )
+    .bind(bot_id)
+    .bind(cutoff_ms)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
 pub async fn delete_session(
     pool: &SqlitePool,
     session_id: i64,
