@@ -102,6 +102,13 @@ pub trait AdminPort: Send + Sync + 'static {
         bot_id: String,
         days: Option<u32>,
     ) -> Result<BotInfo, AppError>;
+    /// Deletes a conversation and all it held (recorded in the audit log).
+    async fn delete_session(
+        &self,
+        admin: &Viewer,
+        bot_id: String,
+        session_id: i64,
+    ) -> Result<(), AppError>;
     /// Switches the whole bot on or off (recorded in the audit log).
     async fn set_bot_running(
         &self,

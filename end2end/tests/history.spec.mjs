@@ -37,7 +37,7 @@ test('an admin searches the history, opens the transcript with its handoffs mark
   await expect(human.getByText(`Sorry about the ${word} order, I am on it`)).toBeVisible();
   await expect(human.getByText('api (agent)')).toBeVisible();
   await expect(human.getByText('Returned to the bot')).toBeVisible();
-  await expect(page.getByRole('region', { name: 'Bot part' }).first().getByText(`my ${word} order is late`)).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Bot part' }).first().getByText(`my ${word} order is late`, { exact: true })).toBeVisible();
 
   const [download] = await Promise.all([
     page.waitForEvent('download'),
@@ -62,4 +62,25 @@ test('the history shows typed markup as text', async ({ page, request }) => {
   await expect(group.getByText(`${word} <img src=x onerror=alert(1)>`)).toBeVisible();
   expect(await page.locator('img[src="x"]').count()).toBe(0);
   expect(dialogs).toEqual([]);
+});
+
+test('an admin deletes a conversation from its transcript; it is gone from the history and in the audit log', async ({ page, request }) => {
+  const api = new Api(request);
+  const word = unique('erase').replace(/-/g, '');
+  const { sessionId } = await api.converse(unique('gdpr'), `please forget ${word}`, 'Rosalind Franklin');
+  await page.goto(`/history/welcome-bot/${sessionId}`);
+  await page.getByRole('button', { name: 'Delete this conversation…' }).click();
+  await expect(page.getByRole('alert')).toContainText('for good');
+  await page.getByRole('button', { name: 'Delete for good' }).click();
+  await expect(page).toHaveURL(/\/history\?deleted=1$/);
+  await expect(page.getByRole('status')).toHaveText('The conversation is deleted.');
+
+  await page.goto(`/history?q=${word}`);
+  await expect(page.getByRole('status')).toHaveText('No message matches.');
+  await page.goto('/admin?tab=audit');
+  await page.getByLabel('What').selectOption('session.');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  const row = page.getByRole('row').filter({ hasText: 'session.deleted' }).first();
+  await expect(row).toContainText('admin@e2e.test');
+  await expect(row.getByRole('link', { name: `welcome-bot #${sessionId}` })).toBeVisible();
 });

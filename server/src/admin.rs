@@ -115,6 +115,19 @@ impl AdminPort for AdminService {
         self.bot_info(&bot_id).await
     }
 
+    async fn delete_session(
+        &self,
+        admin: &Viewer,
+        bot_id: String,
+        session_id: i64,
+    ) -> Result<(), AppError> {
+        admin_only(admin)?;
+        self.engine
+            .delete_session(&bot_id, session_id, &admin.email)
+            .await
+            .map_err(engine_error)
+    }
+
     async fn set_bot_running(
         &self,
         admin: &Viewer,

@@ -33,6 +33,12 @@ pub async fn set_retention(bot_id: String, days: Option<u32>) -> Result<BotInfo,
     port.set_retention(&admin, bot_id, days).await
 }
 
+#[server(prefix = "/fn", client = CsrfClient, endpoint = "admin/delete_conversation")]
+pub async fn delete_conversation(bot_id: String, session_id: i64) -> Result<(), AppError> {
+    let (port, admin) = crate::port::admin()?;
+    port.delete_session(&admin, bot_id, session_id).await
+}
+
 #[server(prefix = "/fn", client = CsrfClient, endpoint = "admin/list_users")]
 pub async fn list_users() -> Result<Vec<UserInfo>, AppError> {
     let (port, admin) = crate::port::admin()?;

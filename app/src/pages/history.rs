@@ -85,6 +85,9 @@ pub fn HistoryPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            {params.read_untracked().get("deleted").map(|_| view! {
+                <p class="form-note" role="status">"The conversation is deleted."</p>
+            })}
             <Suspense fallback=|| view! { <p>"Searching…"</p> }>
                 {move || Suspend::new(async move {
                     match results.await {

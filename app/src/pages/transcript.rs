@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::history::speaker;
-use crate::api::{load_transcript, whoami};
+use crate::api::{delete_conversation, load_transcript, whoami};
 use crate::console::url_escape;
 use crate::history::{pause_mark, segments, Segment, Transcript};
 use crate::model::{Message, Source};
@@ -91,6 +91,7 @@ fn transcript_view(t: Transcript, is_admin: bool) -> impl IntoView {
                 " · "
                 <button type="button" on:click=|_| crate::browser::print()>"Print"</button>
             </p>
+            {is_admin.then(|| view! { <DeleteConversation bot_id=s.bot_id.clone() session_id=s.id/> })}
             {t.truncated.then(|| view! {
                 <p class="muted">"Only the first messages are shown here; the export holds them all."</p>
             })}
@@ -165,4 +166,35 @@ fn line(m: &Message, user: &str) -> impl IntoView {
         </li>
     }
     .into_any()
+}
+
+/// Deletes the conversation (a user's data on request) after a second, explicit click.
+#[component]
+fn DeleteConversation(bot_id: String, session_id: i64) -> impl IntoView {
+    let asking = RwSignal::new(false);
+    let problem = RwSignal::new(None::<String>);
+    let delete = Action::new(move |_: &()| {
+        let bot_id = bot_id.clone();
+        async move { delete_conversation(bot_id, session_id).await }
+    });
+    Effect::new(move |_| match delete.value().get() {
+        Some(Ok(())) => crate::browser::go_to("/history?deleted=1"),
+        Some(Err(e)) => problem.set(Some(e.to_string())),
+        None => {}
+    });
+    view! {
+        <div class="no-print danger-zone">
+            <Show
+                when=move || asking.get()
+                fallback=move || view! {
+                    <button type="button" class="danger" on:click=move |_| asking.set(true)>"Delete this conversation…"</button>
+                }
+            >
+                <p role="alert">"Delete every message of this conversation, for good? It is gone from search and exports too."</p>
+                <button type="button" class="danger" on:click=move |_| { delete.dispatch(()); }>"Delete for good"</button>
+                <button type="button" on:click=move |_| asking.set(false)>"Keep it"</button>
+            </Show>
+            {move || problem.get().map(|p| view! { <p class="form-error" role="alert">{p}</p> })}
+        </div>
+    }
 }
