@@ -2,23 +2,31 @@
 -- audit log that covers conversations too, and events that can be purged with their session.
 
 -- The text lives once, in `messages`; the index follows it through triggers, so every write of
--- the engine keeps it in sync inside the same transaction.
+-- the engine keeps it in sync inside the same transaction. `source` and `author` are indexed too,
+-- so a search for a rare kind of message (an agent's) intersects word lists instead of reading
+-- every match.
 create virtual table messages_fts using fts5(
     text,
+    source,
+    author,
     content = 'messages',
     content_rowid = 'id',
     tokenize = 'unicode61 remove_diacritics 2',
     prefix = '2 3'
 );
 create trigger messages_fts_insert after insert on messages begin
-    insert into messages_fts (rowid, text) values (new.id, new.text);
+    insert into messages_fts (rowid, text, source, author)
+        values (new.id, new.text, new.source, new.author);
 end;
 create trigger messages_fts_delete after delete on messages begin
-    insert into messages_fts (messages_fts, rowid, text) values ('delete', old.id, old.text);
+    insert into messages_fts (messages_fts, rowid, text, source, author)
+        values ('delete', old.id, old.text, old.source, old.author);
 end;
-create trigger messages_fts_update after update of text on messages begin
-    insert into messages_fts (messages_fts, rowid, text) values ('delete', old.id, old.text);
-    insert into messages_fts (rowid, text) values (new.id, new.text);
+create trigger messages_fts_update after update of text, source, author on messages begin
+    insert into messages_fts (messages_fts, rowid, text, source, author)
+        values ('delete', old.id, old.text, old.source, old.author);
+    insert into messages_fts (rowid, text, source, author)
+        values (new.id, new.text, new.source, new.author);
 end;
 insert into messages_fts (messages_fts) values ('rebuild');
 

@@ -214,6 +214,9 @@ async fn filters_combine() {
         0
     );
     assert_eq!(count(search(&app, "q=invoice&agent=api").await), 1);
+    // Words match the text only, never who wrote it ("api" is the agent's name here).
+    assert_eq!(count(search(&app, "q=api").await), 0);
+    assert_eq!(count(search(&app, "q=agent").await), 0);
     assert_eq!(count(search(&app, "q=invoice&handedOff=true").await), 3);
     assert_eq!(
         count(search(&app, "q=invoice&handedOff=false&source=user").await),
@@ -492,4 +495,49 @@ async fn retention_deletes_exactly_the_conversations_idle_for_longer_than_the_bo
         app.post_empty("/api/v1/retention/run").await.expect(200)["deleted"],
         0
     );
+}
+
+#[tokio::test]
+async fn pages_through_thousands_of_matches_reach_every_one_exactly_once() {
+    let app = spawn_app().await;
+    let id = app.say("many", "start").await["sessionId"]
+        .as_i64()
+        .unwrap();
+    // More matches than one ranking window holds (1,000), with some stronger than others.
+    app.sql(&format!(
+        "with recursive n(i) as (select 1 union all select i + 1 from n where i < 2500) \
+         insert into messages (session_id, kind, source, direction, text, payload, created_at) \
+         select {id}, 'text', 'user', 'in', \
+                case when i % 100 = 0 then 'lamp lamp lamp ' || i else 'a lamp and more words ' || i end, \
+                '{{}}', 1700000000000 + i from n"
+    ))
+    .await;
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let query = match &cursor {
+            Some(c) => format!("q=lamp&limit=400&cursor={c}"),
+            None => "q=lamp&limit=400".to_string(),
+        };
+        let page = search(&app, &query).await;
+        let got = ids(&page);
+        assert!(!got.is_empty(), "no empty page while matches remain");
+        if pages == 0 {
+            // The strongest matches of the newest window come first.
+            assert!(snippets(&page)[0].starts_with("lamp lamp lamp"), "{page}");
+        }
+        seen.extend(got);
+        pages += 1;
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(seen.len(), 2500);
+    assert_eq!(unique.len(), 2500);
+    assert!(pages >= 7, "{pages} pages");
 }

@@ -51,33 +51,79 @@ pub fn fts_query(input: &str) -> Option<String> {
         if chars.peek() == Some(&'*') {
             chars.next();
         }
-        let words: String = term
-            .trim_end_matches('*')
-            .chars()
-            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-            .collect();
-        let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
-        if words.is_empty() {
+        let Some(words) = phrase(term.trim_end_matches('*')) else {
             continue;
-        }
-        terms.push(format!("\"{words}\"{}", if prefix { "*" } else { "" }));
+        };
+        terms.push(format!("text:{words}{}", if prefix { "*" } else { "" }));
     }
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
-/// A cursor: the last result's rank (relevance order) or nothing (newest first), and its id.
-fn parse_cursor(cursor: Option<&str>, ranked: bool) -> Result<(Option<f64>, Option<i64>)> {
-    let Some(cursor) = cursor.filter(|c| !c.is_empty()) else {
-        return Ok((None, None));
+/// `"the words"` of `s` (letters and digits only), or `None` when there are none.
+fn phrase(s: &str) -> Option<String> {
+    let words: String = s
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!words.is_empty()).then(|| format!("\"{words}\""))
+}
+
+/// The FTS query of a search: its words, narrowed by the filters the index also holds (who
+/// wrote it), so rare kinds of messages are found without reading every match. The SQL filters
+/// still decide exactly.
+fn match_expression(search: &Search) -> Option<String> {
+    let query = &search.query;
+    let mut expression = fts_query(query.words()?)?;
+    if let Some(source) = query.source {
+        expression.push_str(&format!(" source:\"{}\"", source.as_str()));
+    }
+    if let Some(agent) = query.agent.as_deref().and_then(phrase) {
+        expression.push_str(&format!(" author:{agent}"));
+    }
+    Some(expression)
+}
+
+/// Relevance is ranked among the newest this many matches (after the filters), then among the
+/// next this many, and so on: a search answers in bounded time however common its words are,
+/// and the best of recent history comes first.
+const WINDOW: u32 = 1_000;
+
+/// Where a page starts. Ranked: the window (the highest message id it may hold) and the last
+/// result shown in it ("top_rank_id", or "top" for a window's start). Newest first: the last id.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Cursor {
+    Ranked { top: i64, after: Option<(f64, i64)> },
+    Newest { before: Option<i64> },
+}
+
+fn parse_cursor(cursor: Option<&str>, ranked: bool) -> Result<Cursor> {
+    let cursor = cursor.filter(|c| !c.is_empty());
+    let number = |s: &str| s.parse::<i64>().map_err(|_| StoreError::BadCursor);
+    if !ranked {
+        let before = cursor.map(number).transpose()?;
+        return Ok(Cursor::Newest { before });
+    }
+    let Some(cursor) = cursor else {
+        return Ok(Cursor::Ranked {
+            top: i64::MAX,
+            after: None,
+        });
     };
-    if ranked {
-        let (rank, id) = cursor.split_once('_').ok_or(StoreError::BadCursor)?;
-        let rank = rank.parse::<f64>().map_err(|_| StoreError::BadCursor)?;
-        let id = id.parse::<i64>().map_err(|_| StoreError::BadCursor)?;
-        Ok((Some(rank), Some(id)))
-    } else {
-        let id = cursor.parse::<i64>().map_err(|_| StoreError::BadCursor)?;
-        Ok((None, Some(id)))
+    let parts: Vec<&str> = cursor.split('_').collect();
+    match parts.as_slice() {
+        [top] => Ok(Cursor::Ranked {
+            top: number(top)?,
+            after: None,
+        }),
+        [top, rank, id] => {
+            let rank = rank.parse::<f64>().map_err(|_| StoreError::BadCursor)?;
+            Ok(Cursor::Ranked {
+                top: number(top)?,
+                after: Some((rank, number(id)?)),
+            })
+        }
+        _ => Err(StoreError::BadCursor),
     }
 }
 
@@ -94,6 +140,9 @@ struct HitRow {
     created_at: i64,
     snippet: String,
     rank: f64,
+    /// Ranked: how many matches the window held, and its lowest message id.
+    window_size: i64,
+    window_low: i64,
 }
 
 /// The filters every search shares; `?1` is the FTS query (or null) and the rest follow.
@@ -115,38 +164,113 @@ pub async fn search(pool: &SqlitePool, scope: &BotScope, search: &Search) -> Res
         0 => DEFAULT_PAGE,
         n => n.min(MAX_PAGE),
     };
-    let fts = query.words().and_then(fts_query);
+    let fts = match_expression(search);
     if query.words().is_some() && fts.is_none() {
         // Only punctuation: nothing can match.
         return Ok(HistoryPage::default());
     }
-    let ranked = fts.is_some();
-    let (after_rank, after_id) = parse_cursor(query.cursor.as_deref(), ranked)?;
-    let sql = if ranked {
-        format!(
-            "select m.id, m.session_id, s.bot_id, s.channel, s.user_id, s.full_name, m.source, \
-                    m.author, m.created_at, \
-                    snippet(messages_fts, 0, char(57344), char(57345), '…', 24) as snippet, \
-                    messages_fts.rank as rank \
-             from messages_fts \
-             join messages m on m.id = messages_fts.rowid \
-             join sessions s on s.id = m.session_id \
-             where messages_fts match ?1 and {FILTERS} \
-               and (?12 is null or messages_fts.rank > ?12 \
-                    or (messages_fts.rank = ?12 and m.id > ?13)) \
-             order by messages_fts.rank, m.id limit ?14"
-        )
+    let mut cursor = parse_cursor(query.cursor.as_deref(), fts.is_some())?;
+    // A window whose results were all shown hands over to the next one; never an empty page
+    // while older matches remain.
+    loop {
+        let rows = page(pool, scope, search, fts.as_deref(), cursor, limit).await?;
+        let more_here = rows.len() > limit as usize;
+        let rows: Vec<HitRow> = rows.into_iter().take(limit as usize).collect();
+        let next = match (cursor, rows.last()) {
+            (Cursor::Newest { .. }, Some(last)) if more_here => Some(last.id.to_string()),
+            (Cursor::Newest { .. }, _) => None,
+            (Cursor::Ranked { top, .. }, Some(last)) if more_here => {
+                Some(format!("{top}_{}_{}", last.rank, last.id))
+            }
+            (Cursor::Ranked { .. }, _) => {
+                // The window is done: the next one starts below it, if it was full.
+                let full = rows.first().is_some_and(|r| r.window_size >= WINDOW as i64);
+                let low = rows.first().map(|r| r.window_low);
+                match (full, low) {
+                    (true, Some(low)) => Some((low - 1).to_string()),
+                    _ => None,
+                }
+            }
+        };
+        if rows.is_empty() {
+            if let Cursor::Ranked {
+                top,
+                after: Some(_),
+            } = cursor
+            {
+                // The last page of a window ended exactly at its end: move to the window below.
+                let low = window_low(pool, scope, search, fts.as_deref(), top).await?;
+                match low {
+                    Some(low) => {
+                        cursor = Cursor::Ranked {
+                            top: low - 1,
+                            after: None,
+                        };
+                        continue;
+                    }
+                    None => return Ok(HistoryPage::default()),
+                }
+            }
+        }
+        let results = rows.into_iter().map(into_hit).collect::<Result<Vec<_>>>()?;
+        return Ok(HistoryPage {
+            results,
+            next_cursor: next,
+        });
+    }
+}
+
+/// The lowest message id of a full window below `top`, or `None` when it is not full.
+async fn window_low(
+    pool: &SqlitePool,
+    scope: &BotScope,
+    search: &Search,
+    fts: Option<&str>,
+    top: i64,
+) -> Result<Option<i64>> {
+    let sql = ranked_sql(true);
+    let row: Option<(i64, i64)> = bind_filters(sqlx::query_as(&sql), scope, search, fts)
+        .bind(top)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.and_then(|(size, low)| (size >= WINDOW as i64).then_some(low)))
+}
+
+/// The window query; `bounds_only` answers only its size and lowest id.
+fn ranked_sql(bounds_only: bool) -> String {
+    let window = format!(
+        "with win as (\
+           select m.id, m.session_id, s.bot_id, s.channel, s.user_id, s.full_name, m.source, \
+                  m.author, m.created_at, \
+                  snippet(messages_fts, 0, char(57344), char(57345), '…', 24) as snippet, \
+                  messages_fts.rank as rank \
+           from messages_fts \
+           join messages m on m.id = messages_fts.rowid \
+           join sessions s on s.id = m.session_id \
+           where messages_fts match ?1 and {FILTERS} and messages_fts.rowid <= ?12 \
+           order by messages_fts.rowid desc limit {WINDOW}) "
+    );
+    if bounds_only {
+        format!("{window} select count(*), coalesce(min(id), 0) from win")
     } else {
         format!(
-            "select m.id, m.session_id, s.bot_id, s.channel, s.user_id, s.full_name, m.source, \
-                    m.author, m.created_at, substr(m.text, 1, 200) as snippet, 0.0 as rank \
-             from messages m join sessions s on s.id = m.session_id \
-             where {FILTERS} and (?13 is null or m.id < ?13) \
-             order by m.id desc limit ?14"
+            "{window} select win.*, (select count(*) from win) as window_size, \
+                    (select min(id) from win) as window_low \
+             from win where (?13 is null or rank > ?13 or (rank = ?13 and id > ?14)) \
+             order by rank, id limit ?15"
         )
-    };
-    let rows = sqlx::query_as::<_, HitRow>(&sql)
-        .bind(&fts)
+    }
+}
+
+/// Binds `?1` (the FTS query) to `?11` (the filters) of a history query.
+fn bind_filters<'q, O>(
+    q: sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>>,
+    scope: &BotScope,
+    search: &'q Search,
+    fts: Option<&'q str>,
+) -> sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>> {
+    let query = &search.query;
+    q.bind(fts)
         .bind(scope.as_json())
         .bind(query.bot_id.as_deref().filter(|b| !b.is_empty()))
         .bind(query.channel.as_deref().filter(|c| !c.is_empty()))
@@ -157,26 +281,45 @@ pub async fn search(pool: &SqlitePool, scope: &BotScope, search: &Search) -> Res
         .bind(query.handed_off)
         .bind(query.paused_now)
         .bind(query.session_id)
-        .bind(after_rank)
-        .bind(after_id)
-        .bind(limit + 1)
-        .fetch_all(pool)
-        .await?;
-    let more = rows.len() > limit as usize;
-    let mut results = Vec::with_capacity(rows.len().min(limit as usize));
-    let mut next_cursor = None;
-    for row in rows.into_iter().take(limit as usize) {
-        next_cursor = Some(if ranked {
-            format!("{}_{}", row.rank, row.id)
-        } else {
-            row.id.to_string()
-        });
-        results.push(into_hit(row)?);
-    }
-    Ok(HistoryPage {
-        results,
-        next_cursor: next_cursor.filter(|_| more),
-    })
+}
+
+/// One page of rows (one more than `limit`, to tell whether more follow).
+async fn page(
+    pool: &SqlitePool,
+    scope: &BotScope,
+    search: &Search,
+    fts: Option<&str>,
+    cursor: Cursor,
+    limit: u32,
+) -> Result<Vec<HitRow>> {
+    let rows = match cursor {
+        Cursor::Ranked { top, after } => {
+            let sql = ranked_sql(false);
+            bind_filters(sqlx::query_as::<_, HitRow>(&sql), scope, search, fts)
+                .bind(top)
+                .bind(after.map(|a| a.0))
+                .bind(after.map(|a| a.1))
+                .bind(limit + 1)
+                .fetch_all(pool)
+                .await?
+        }
+        Cursor::Newest { before } => {
+            let sql = format!(
+                "select m.id, m.session_id, s.bot_id, s.channel, s.user_id, s.full_name, \
+                        m.source, m.author, m.created_at, substr(m.text, 1, 200) as snippet, \
+                        0.0 as rank, 0 as window_size, 0 as window_low \
+                 from messages m join sessions s on s.id = m.session_id \
+                 where {FILTERS} and (?12 is null or m.id < ?12) \
+                 order by m.id desc limit ?13"
+            );
+            bind_filters(sqlx::query_as::<_, HitRow>(&sql), scope, search, None)
+                .bind(before)
+                .bind(limit + 1)
+                .fetch_all(pool)
+                .await?
+        }
+    };
+    Ok(rows)
 }
 
 fn into_hit(row: HitRow) -> Result<HistoryHit> {
@@ -274,7 +417,7 @@ pub fn export(pool: &SqlitePool, scope: &BotScope, search: &Search) -> ExportStr
     let fts = search
         .query
         .words()
-        .map(|w| fts_query(w).unwrap_or_default());
+        .map(|_| match_expression(search).unwrap_or_default());
     if fts.as_deref() == Some("") {
         // Only punctuation was typed: nothing matches.
         return futures::stream::empty().boxed();
@@ -451,23 +594,23 @@ mod tests {
 
     #[test]
     fn typed_searches_become_safe_fts_queries() {
-        assert_eq!(fts_query("refund"), Some("\"refund\"".into()));
+        assert_eq!(fts_query("refund"), Some("text:\"refund\"".into()));
         assert_eq!(
             fts_query("late  refund"),
-            Some("\"late\" \"refund\"".into())
+            Some("text:\"late\" text:\"refund\"".into())
         );
         assert_eq!(
             fts_query("\"my order\" ref*"),
-            Some("\"my order\" \"ref\"*".into())
+            Some("text:\"my order\" text:\"ref\"*".into())
         );
         // FTS syntax and SQL in what was typed are only words.
         assert_eq!(
             fts_query("a\" OR 1=1; drop table messages; --"),
-            Some("\"a\" \"OR 1 1 drop table messages\"".into())
+            Some("text:\"a\" text:\"OR 1 1 drop table messages\"".into())
         );
         assert_eq!(
             fts_query("NEAR(x y) col:thing"),
-            Some("\"NEAR x\" \"y\" \"col thing\"".into())
+            Some("text:\"NEAR x\" text:\"y\" text:\"col thing\"".into())
         );
         assert_eq!(fts_query("  -- ** \"\" "), None);
     }
