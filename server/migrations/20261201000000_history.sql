@@ -63,3 +63,5 @@ create table bot_settings (
 -- Filters of the history: messages by author (agent), sessions by channel.
 create index messages_by_author on messages (author, id) where author is not null;
 create index sessions_by_channel on sessions (bot_id, channel, last_event_on desc);
+-- Analytics read a range of days: by time, with what they count in the index itself.
+create index messages_by_time on messages (created_at, source, session_id);

@@ -17,6 +17,9 @@ fn start_ms(day: NaiveDate) -> i64 {
         .timestamp_millis()
 }
 
+// `+s.bot_id` keeps SQLite from walking the bot's sessions: the time index on messages reads
+// only the range asked for.
+
 /// One handoff: when it began, the first agent reply after it, and how it ended.
 #[derive(sqlx::FromRow)]
 struct HandoffRow {
@@ -55,7 +58,7 @@ pub async fn analytics(
     let by_source: Vec<(i64, String, i64)> = sqlx::query_as(
         "select m.created_at / 86400000 as day, m.source, count(*) \
          from sessions s join messages m on m.session_id = s.id \
-         where s.bot_id = ?1 and m.created_at >= ?2 and m.created_at < ?3 \
+         where +s.bot_id = ?1 and m.created_at >= ?2 and m.created_at < ?3 \
          group by day, m.source",
     )
     .bind(bot_id)
@@ -74,7 +77,7 @@ pub async fn analytics(
     let conversations_per_day: Vec<(i64, i64)> = sqlx::query_as(
         "select m.created_at / 86400000 as day, count(distinct m.session_id) \
          from sessions s join messages m on m.session_id = s.id \
-         where s.bot_id = ?1 and m.created_at >= ?2 and m.created_at < ?3 group by day",
+         where +s.bot_id = ?1 and m.created_at >= ?2 and m.created_at < ?3 group by day",
     )
     .bind(bot_id)
     .bind(from_ms)
@@ -89,7 +92,7 @@ pub async fn analytics(
     let conversations: i64 = sqlx::query_scalar(
         "select count(distinct m.session_id) \
          from sessions s join messages m on m.session_id = s.id \
-         where s.bot_id = ?1 and m.created_at >= ?2 and m.created_at < ?3",
+         where +s.bot_id = ?1 and m.created_at >= ?2 and m.created_at < ?3",
     )
     .bind(bot_id)
     .bind(from_ms)
