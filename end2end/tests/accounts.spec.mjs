@@ -54,6 +54,8 @@ test('an admin adds an agent who signs in with the temporary password, and makes
   const email = `${unique('agent')}@e2e.test`;
   await page.goto('/admin');
   await expect(page.getByRole('heading', { name: 'Users' })).toBeVisible();
+  // The form is the hydrated page's: what is typed before the bundle runs is not kept.
+  await page.waitForLoadState('networkidle');
   await page.getByLabel('Email', { exact: true }).fill(email);
   await page.getByLabel('Name (shown on what they do)').fill('Grace');
   await page.getByRole('checkbox', { name: 'welcome-bot' }).check();

@@ -69,6 +69,8 @@ test('an admin deletes a conversation from its transcript; it is gone from the h
   const word = unique('erase').replace(/-/g, '');
   const { sessionId } = await api.converse(unique('gdpr'), `please forget ${word}`, 'Rosalind Franklin');
   await page.goto(`/history/welcome-bot/${sessionId}`);
+  // The delete buttons work once the page is hydrated.
+  await page.waitForLoadState('networkidle');
   await page.getByRole('button', { name: 'Delete this conversation…' }).click();
   await expect(page.getByRole('alert')).toContainText('for good');
   await page.getByRole('button', { name: 'Delete for good' }).click();
