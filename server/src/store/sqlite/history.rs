@@ -442,22 +442,10 @@ pub fn export(pool: &SqlitePool, scope: &BotScope, search: &Search) -> ExportStr
          from wanted w join messages m on m.session_id = w.id join sessions s on s.id = w.id \
          order by m.session_id, m.id"
     );
-    let (pool, scope, search) = (pool.clone(), scope.as_json(), search.clone());
+    let (pool, scope, search) = (pool.clone(), scope.clone(), search.clone());
     tokio::spawn(async move {
-        let query = &search.query;
-        let mut rows = sqlx::query_as::<_, ExportDbRow>(&sql)
-            .bind(fts)
-            .bind(scope)
-            .bind(query.bot_id.as_deref().filter(|b| !b.is_empty()))
-            .bind(query.channel.as_deref().filter(|c| !c.is_empty()))
-            .bind(search.from_ms)
-            .bind(search.to_ms)
-            .bind(query.source.map(Source::as_str))
-            .bind(query.agent.as_deref().filter(|a| !a.is_empty()))
-            .bind(query.handed_off)
-            .bind(query.paused_now)
-            .bind(query.session_id)
-            .fetch(&pool);
+        let query = sqlx::query_as::<_, ExportDbRow>(&sql);
+        let mut rows = bind_filters(query, &scope, &search, fts.as_deref()).fetch(&pool);
         let mut segments = Segments::default();
         while let Some(row) = rows.next().await {
             let failed = row.is_err();
