@@ -1,0 +1,288 @@
+//! `hitl-bench`: measures a hitl server end to end (ingest, live fan-out, reads at scale, memory,
+//! start-up and bundle sizes), prints a table and writes the figures as JSON.
+
+mod fanout;
+mod load;
+mod report;
+mod scale;
+mod server;
+mod stats;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+use report::{Ingest, Memory, Report, Scale, Size};
+use server::{Launch, Target};
+
+/// The demo bot every started server has (its echo rule answers every text).
+pub const BOT: &str = "welcome-bot";
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error("{0}")]
+    Setup(String),
+    #[error("load: {0}")]
+    Load(String),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Http(#[from] reqwest::Error),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "hitl-bench", about = "Measures a hitl server end to end")]
+struct Args {
+    /// A running server to measure instead of starting one (memory, start-up and the seeded
+    /// database are then not measured).
+    #[arg(long)]
+    url: Option<String>,
+    /// The API token of `--url`.
+    #[arg(long, default_value = server::TOKEN)]
+    token: String,
+    /// The release binary to start.
+    #[arg(long, default_value = "target/release/hitl")]
+    server_bin: PathBuf,
+    /// Where the release bundle is.
+    #[arg(long, default_value = "target/site/pkg")]
+    pkg_dir: PathBuf,
+    /// Seconds each ingest step runs.
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+    #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
+    concurrency: Vec<usize>,
+    /// Durability settings to measure ingest with (`full`, `normal`).
+    #[arg(long, value_delimiter = ',', default_value = "full,normal")]
+    durability: Vec<String>,
+    #[arg(long, default_value_t = 1000)]
+    subscribers: usize,
+    /// Messages per second during the fan-out.
+    #[arg(long, default_value_t = 20.0)]
+    rate: f64,
+    #[arg(long, default_value_t = 10.0)]
+    fanout_seconds: f64,
+    #[arg(long, default_value_t = 100_000)]
+    sessions: i64,
+    #[arg(long, default_value_t = 1_000_000)]
+    messages: i64,
+    /// Requests per read measured at scale.
+    #[arg(long, default_value_t = 200)]
+    samples: usize,
+    /// Where the JSON report goes.
+    #[arg(long, default_value = "target/hitl-bench.json")]
+    json: PathBuf,
+    /// A load of seconds, to check that the benchmark works (CI).
+    #[arg(long)]
+    tiny: bool,
+}
+
+impl Args {
+    fn shrink(mut self) -> Self {
+        if self.tiny {
+            self.seconds = 0.5;
+            self.concurrency = vec![1, 4];
+            self.durability.truncate(1);
+            self.subscribers = 20;
+            self.fanout_seconds = 1.0;
+            self.sessions = 1_000;
+            self.messages = 10_000;
+            self.samples = 10;
+        }
+        self
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = Args::parse().shrink();
+    match run(&args).await {
+        Ok(report) => {
+            report.print();
+            match report.write(&args.json) {
+                Ok(()) => {
+                    println!("\nJSON: {}", args.json.display());
+                    std::process::ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("hitl-bench: cannot write {}: {e}", args.json.display());
+                    std::process::ExitCode::FAILURE
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("hitl-bench: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: &Args) -> Result<Report, BenchError> {
+    let dir = tempfile::tempdir()?;
+    let launch = |name: &str, durability: &str| Launch {
+        binary: args.server_bin.clone(),
+        database: dir.path().join(format!("{name}.db")),
+        durability: durability.to_string(),
+        log: dir.path().join(format!("{name}.log")),
+    };
+    let mut report = Report::new();
+    let step = Duration::from_secs_f64(args.seconds);
+
+    let Some(url) = &args.url else {
+        for (i, durability) in args.durability.iter().enumerate() {
+            eprintln!("ingest, durability {durability}…");
+            let target =
+                Target::start(&launch(&format!("ingest-{durability}"), durability)).await?;
+            if i == 0 {
+                report
+                    .memory
+                    .push(Memory::new("idle, fresh database", target.rss_mib()));
+            }
+            let ingest = ingest(&target, durability, &args.concurrency, step).await?;
+            if i == 0 {
+                report
+                    .memory
+                    .push(Memory::new("under ingest (peak)", ingest.peak_rss_mib));
+                eprintln!("fan-out to {} subscribers…", args.subscribers);
+                let fan = fanout::run(
+                    &target,
+                    args.subscribers,
+                    args.rate,
+                    Duration::from_secs_f64(args.fanout_seconds),
+                )
+                .await?;
+                report.memory.push(Memory::new(
+                    &format!("with {} sockets", args.subscribers),
+                    fan.rss_mib_with_sockets,
+                ));
+                report.fanout = Some(fan);
+            }
+            report.ingest.push(ingest);
+            target.stop().await?;
+        }
+
+        eprintln!(
+            "at scale: seeding {} sessions, {} messages…",
+            args.sessions, args.messages
+        );
+        let big = launch("scale", "full");
+        Target::start(&big).await?.stop().await?;
+        let seeded = scale::seed(&big.database, args.sessions, args.messages).await?;
+        let target = Target::start(&big).await?;
+        let startup = target.startup;
+        let idle = target.rss_mib();
+        let reads = scale::reads(&target, args.sessions, args.samples).await?;
+        report
+            .memory
+            .push(Memory::new("idle, large database", idle));
+        report
+            .memory
+            .push(Memory::new("after the reads at scale", target.rss_mib()));
+        target.stop().await?;
+        report.scale = Some(Scale {
+            seeded,
+            startup_ms: startup.map(|d| d.as_secs_f64() * 1000.0),
+            reads,
+        });
+        report.sizes = server::bundle_sizes(&args.pkg_dir)?
+            .into_iter()
+            .map(|(file, raw, gzip)| Size { file, raw, gzip })
+            .collect();
+        return Ok(report);
+    };
+
+    let target = Target::external(url, &args.token);
+    report
+        .ingest
+        .push(ingest(&target, "as configured", &args.concurrency, step).await?);
+    report.fanout = Some(
+        fanout::run(
+            &target,
+            args.subscribers,
+            args.rate,
+            Duration::from_secs_f64(args.fanout_seconds),
+        )
+        .await?,
+    );
+    Ok(report)
+}
+
+/// Converse round trips and `/healthz` at each concurrency, on the same server.
+async fn ingest(
+    target: &Target,
+    durability: &str,
+    concurrencies: &[usize],
+    step: Duration,
+) -> Result<Ingest, BenchError> {
+    let client = reqwest::Client::new();
+    let mut result = Ingest::new(durability);
+    for &c in concurrencies {
+        let (client2, base, token) = (client.clone(), target.base.clone(), target.token.clone());
+        let converse = load::closed_loop(c, step, move |worker, n| {
+            // Each worker talks as 100 users in turn: many sessions, each with a history.
+            let request = client2
+                .post(format!(
+                    "{base}/api/v1/bots/{BOT}/converse/c{c}-w{worker}-u{}",
+                    n % 100
+                ))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({ "type": "text", "text": format!("hello {n}") }))
+                .send();
+            async move {
+                let r = request.await.map_err(|e| e.to_string())?;
+                let status = r.status();
+                let body = r.text().await.map_err(|e| e.to_string())?;
+                if !status.is_success() || !body.contains("You said: hello") {
+                    return Err(format!("converse: {status} {body}"));
+                }
+                Ok(())
+            }
+        });
+        let (converse, peak) = sample_rss_while(target, converse).await;
+        result.peak_rss_mib = max_option(result.peak_rss_mib, peak);
+        if let Some(e) = &converse.first_error {
+            return Err(BenchError::Load(e.clone()));
+        }
+        let (client2, base) = (client.clone(), target.base.clone());
+        let health = load::closed_loop(c, step, move |_, _| {
+            let request = client2.get(format!("{base}/healthz")).send();
+            async move {
+                let r = request.await.map_err(|e| e.to_string())?;
+                let status = r.status();
+                r.bytes().await.map_err(|e| e.to_string())?;
+                if !status.is_success() {
+                    return Err(format!("healthz: {status}"));
+                }
+                Ok(())
+            }
+        })
+        .await;
+        result.push(converse, health);
+    }
+    Ok(result)
+}
+
+/// Runs the load while reading the server's memory every 100 ms; answers the highest seen.
+async fn sample_rss_while<T>(
+    target: &Target,
+    load: impl std::future::Future<Output = T>,
+) -> (T, Option<f64>) {
+    let mut peak = target.rss_mib();
+    let mut every = tokio::time::interval(Duration::from_millis(100));
+    tokio::pin!(load);
+    loop {
+        tokio::select! {
+            done = &mut load => return (done, max_option(peak, target.rss_mib())),
+            _ = every.tick() => peak = max_option(peak, target.rss_mib()),
+        }
+    }
+}
+
+fn max_option(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}

@@ -1,0 +1,226 @@
+//! The report: what was measured, printed as a table (with the targets it meets or misses) and
+//! written as JSON.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::fanout::FanOut;
+use crate::load::Throughput;
+use crate::scale::{Reads, Seeded};
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub machine: Machine,
+    pub ingest: Vec<Ingest>,
+    pub fanout: Option<FanOut>,
+    pub scale: Option<Scale>,
+    pub memory: Vec<Memory>,
+    pub sizes: Vec<Size>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Machine {
+    pub cpus: usize,
+    pub cpu: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Ingest {
+    pub durability: String,
+    pub steps: Vec<IngestStep>,
+    pub peak_rss_mib: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IngestStep {
+    pub concurrency: usize,
+    pub converse: Throughput,
+    /// Two messages per round trip: the user's and the bot's answer.
+    pub stored_messages_per_sec: f64,
+    pub healthz: Throughput,
+    /// Converse round trips per second over `/healthz` answers per second.
+    pub ratio_of_healthz: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Scale {
+    pub seeded: Seeded,
+    pub startup_ms: Option<f64>,
+    pub reads: Reads,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Memory {
+    pub when: String,
+    pub rss_mib: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Size {
+    pub file: String,
+    pub raw: u64,
+    pub gzip: u64,
+}
+
+impl Memory {
+    pub fn new(when: &str, rss_mib: Option<f64>) -> Self {
+        Memory {
+            when: when.to_string(),
+            rss_mib,
+        }
+    }
+}
+
+impl Ingest {
+    pub fn new(durability: &str) -> Self {
+        Ingest {
+            durability: durability.to_string(),
+            steps: Vec::new(),
+            peak_rss_mib: None,
+        }
+    }
+
+    pub fn push(&mut self, converse: Throughput, healthz: Throughput) {
+        self.steps.push(IngestStep {
+            concurrency: converse.concurrency,
+            stored_messages_per_sec: converse.per_sec * 2.0,
+            ratio_of_healthz: if healthz.per_sec > 0.0 {
+                converse.per_sec / healthz.per_sec
+            } else {
+                0.0
+            },
+            converse,
+            healthz,
+        });
+    }
+}
+
+impl Report {
+    pub fn new() -> Self {
+        Report {
+            machine: Machine::this(),
+            ingest: Vec::new(),
+            fanout: None,
+            scale: None,
+            memory: Vec::new(),
+            sizes: Vec::new(),
+        }
+    }
+
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let json = serde_json::to_string_pretty(self).expect("the report serializes");
+        std::fs::write(path, json + "\n")
+    }
+
+    pub fn print(&self) {
+        println!(
+            "hitl-bench on {} CPUs ({})",
+            self.machine.cpus, self.machine.cpu
+        );
+        for ingest in &self.ingest {
+            println!(
+                "\nIngest (Converse round trips), durability {}",
+                ingest.durability
+            );
+            println!(
+                "{:>5} {:>10} {:>8} {:>8} {:>8} {:>11} {:>7}",
+                "conc", "round/s", "p50 ms", "p99 ms", "max ms", "healthz/s", "ratio"
+            );
+            for s in &ingest.steps {
+                let l = &s.converse.latency;
+                println!(
+                    "{:>5} {:>10.0} {:>8.2} {:>8.2} {:>8.2} {:>11.0} {:>6.0}%",
+                    s.concurrency,
+                    s.converse.per_sec,
+                    l.p50_ms,
+                    l.p99_ms,
+                    l.max_ms,
+                    s.healthz.per_sec,
+                    s.ratio_of_healthz * 100.0
+                );
+            }
+        }
+        if let Some(f) = &self.fanout {
+            println!(
+                "\nFan-out: {} subscribers, {} messages at {}/s: delay p50 {:.2} ms, p99 {:.2} ms, \
+                 max {:.2} ms; missed {}, duplicated {}, resyncs {}",
+                f.subscribers,
+                f.messages,
+                f.rate_per_sec,
+                f.delay.p50_ms,
+                f.delay.p99_ms,
+                f.delay.max_ms,
+                f.missed,
+                f.duplicated,
+                f.resyncs
+            );
+        }
+        if let Some(s) = &self.scale {
+            println!(
+                "\nAt scale: {} sessions, {} messages (seeded in {:.0} s); start-up {}",
+                s.seeded.sessions,
+                s.seeded.messages,
+                s.seeded.seconds,
+                s.startup_ms
+                    .map_or("-".to_string(), |ms| format!("{ms:.0} ms"))
+            );
+            println!(
+                "{:<28} {:>8} {:>8} {:>8}",
+                "read", "p50 ms", "p99 ms", "max ms"
+            );
+            let r = &s.reads;
+            for (name, l) in [
+                ("sessions, first page", &r.sessions_first_page),
+                ("sessions, search by name", &r.sessions_search),
+                ("sessions, paused filter", &r.sessions_paused),
+                ("a session's newest messages", &r.newest_messages),
+                ("history search", &r.history_search),
+                ("/modules/hitl (SSR)", &r.console_page),
+            ] {
+                println!(
+                    "{name:<28} {:>8.2} {:>8.2} {:>8.2}",
+                    l.p50_ms, l.p99_ms, l.max_ms
+                );
+            }
+        }
+        if !self.memory.is_empty() {
+            println!("\nServer memory (RSS)");
+            for m in &self.memory {
+                println!(
+                    "  {:<28} {}",
+                    m.when,
+                    m.rss_mib.map_or("-".to_string(), |v| format!("{v:.1} MiB"))
+                );
+            }
+        }
+        if !self.sizes.is_empty() {
+            println!("\nRelease bundle");
+            for s in &self.sizes {
+                println!("  {:<10} {:>9} bytes, {:>8} gzip", s.file, s.raw, s.gzip);
+            }
+            let gzip: u64 = self.sizes.iter().map(|s| s.gzip).sum();
+            println!("  {:<10} {:>26} gzip", "total", gzip);
+        }
+    }
+}
+
+impl Machine {
+    fn this() -> Self {
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|info| {
+                info.lines()
+                    .find_map(|l| l.strip_prefix("model name"))
+                    .map(|l| l.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+            .unwrap_or_else(|| "unknown CPU".into());
+        Machine {
+            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            cpu,
+        }
+    }
+}
