@@ -3,16 +3,18 @@
 use std::sync::Arc;
 
 use app::model::Event;
+use axum::extract::ws::Utf8Bytes;
 use tokio::sync::broadcast;
 
 /// An event as it goes out: the bot it belongs to, its sequence number, the event itself (for
-/// subscribers that filter, such as a visitor's chat) and its JSON frame.
+/// subscribers that filter, such as a visitor's chat) and its JSON frame, which every socket
+/// sends without copying.
 #[derive(Debug)]
 pub struct Frame {
     pub bot_id: String,
     pub seq: i64,
     pub event: Event,
-    pub json: String,
+    pub json: Utf8Bytes,
 }
 
 impl Frame {
@@ -21,7 +23,9 @@ impl Frame {
             bot_id: bot_id.to_string(),
             seq: event.seq,
             event: event.clone(),
-            json: serde_json::to_string(event).expect("events always serialize"),
+            json: serde_json::to_string(event)
+                .expect("events always serialize")
+                .into(),
         }
     }
 }

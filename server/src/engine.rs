@@ -11,11 +11,9 @@ pub mod retention;
 mod tests;
 mod visitors;
 
-use std::future::Future;
 use std::sync::Arc;
 
-use app::model::{Event, Message, SessionCounts, SessionOverview, SessionPage, SessionQuery};
-use tokio::sync::Mutex;
+use app::model::{Message, SessionCounts, SessionOverview, SessionPage, SessionQuery};
 
 use crate::bots::{BotEntry, Bots};
 use crate::bus::Bus;
@@ -52,18 +50,20 @@ pub struct Engine {
     bus: Bus,
     bots: Bots,
     outboxes: std::sync::RwLock<Outboxes>,
-    // Held from the write until its events are published, so subscribers see `seq` in order.
-    writes: Mutex<()>,
 }
 
 impl Engine {
+    /// The store's writes are published on `bus` as they commit, in commit (`seq`) order.
     pub fn new(store: Arc<dyn Store>, bus: Bus, bots: Bots) -> Self {
+        let publisher = bus.clone();
+        store.on_commit(Arc::new(move |bot_id, events| {
+            publisher.publish(bot_id, events)
+        }));
         Engine {
             store,
             bus,
             bots,
             outboxes: Default::default(),
-            writes: Mutex::new(()),
         }
     }
 
@@ -96,18 +96,6 @@ impl Engine {
         self.bots.get(bot_id).ok_or(EngineError::NotFound("bot"))
     }
 
-    /// Runs one store write and publishes its events once it has committed.
-    async fn write<T>(
-        &self,
-        bot_id: &str,
-        change: impl Future<Output = Result<(T, Vec<Event>), StoreError>>,
-    ) -> Result<T> {
-        let _order = self.writes.lock().await;
-        let (value, events) = change.await?;
-        self.bus.publish(bot_id, &events);
-        Ok(value)
-    }
-
     pub async fn sessions(&self, bot_id: &str, query: &SessionQuery) -> Result<SessionPage> {
         self.bot(bot_id)?;
         Ok(self.store.sessions(bot_id, query).await?)
@@ -133,11 +121,7 @@ impl Engine {
         session_id: i64,
     ) -> Result<SessionOverview> {
         self.session(bot_id, session_id).await?;
-        self.write(bot_id, async {
-            let event = self.store.mark_session_read(session_id).await?;
-            Ok(((), event.into_iter().collect()))
-        })
-        .await?;
+        self.store.mark_session_read(session_id).await?;
         self.session(bot_id, session_id).await
     }
 
@@ -172,11 +156,9 @@ impl Engine {
         session_id: i64,
         profile: &app::model::Profile,
     ) -> Result<()> {
-        self.write(bot_id, async {
-            let changed = self.store.update_profile(session_id, profile).await?;
-            Ok(((), changed.map(|(_, e)| vec![e]).unwrap_or_default()))
-        })
-        .await
+        self.bot(bot_id)?;
+        self.store.update_profile(session_id, profile).await?;
+        Ok(())
     }
 
     /// Turns the bot-wide pause switch on or off: while on, no user message reaches the bot.

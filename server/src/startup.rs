@@ -101,6 +101,7 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let every = Duration::from_secs(config.retention_every_minutes.max(1) * 60);
     crate::engine::retention::spawn(engine.clone(), every, stopping.clone());
+    spawn_checkpoints(store.clone(), stopping.clone());
     let state = AppState {
         engine: engine.clone(),
         auth,
@@ -134,6 +135,25 @@ fn leptos_options(config: &Config) -> Result<LeptosOptions, StartError> {
     }
     options.site_addr = config.addr;
     Ok(options)
+}
+
+/// How often the WAL is copied into the database file, away from the commits.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+fn spawn_checkpoints(store: SqliteStore, mut stopping: tokio::sync::watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {
+                    if let Err(e) = store.checkpoint().await {
+                        tracing::warn!(error = %e, "wal checkpoint failed");
+                    }
+                }
+                Ok(()) = stopping.changed() => return,
+            }
+        }
+    });
 }
 
 pub async fn bind(config: &Config) -> Result<TcpListener, StartError> {

@@ -14,6 +14,8 @@ use app::model::{
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is invalid: {0}")]
@@ -22,6 +24,8 @@ pub enum StoreError {
     NotFound(&'static str),
     #[error("invalid cursor")]
     BadCursor,
+    #[error("the write was not committed: {0}")]
+    Commit(String),
     #[error("{0} already exists")]
     Conflict(&'static str),
 }
@@ -140,6 +144,9 @@ pub struct NotificationPage {
 pub trait Store: history::HistoryStore + Send + Sync + 'static {
     /// Answers when the database does.
     async fn ping(&self) -> Result<()>;
+
+    /// Where the events of every committed write go, in commit order (set once, by the engine).
+    fn on_commit(&self, hook: sqlite::CommitHook);
 
     /// Creates the bot if it is new, or renames it.
     async fn upsert_bot(&self, id: &str, name: &str) -> Result<Bot>;

@@ -67,10 +67,7 @@ impl Engine {
     /// Deletes a conversation and all it held; consoles drop it live.
     pub async fn delete_session(&self, bot_id: &str, session_id: i64, actor: &str) -> Result<()> {
         self.session(bot_id, session_id).await?;
-        self.write(bot_id, async {
-            let events = self.store.delete_session(session_id, actor).await?;
-            Ok(((), events))
-        })
-        .await
+        self.store.delete_session(session_id, actor).await?;
+        Ok(())
     }
 }

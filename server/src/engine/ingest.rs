@@ -32,14 +32,8 @@ impl Engine {
         let bot = self.bot(&incoming.key.bot_id)?;
         let bot_id = incoming.key.bot_id.clone();
         let recorded = self
-            .write(&bot_id, async {
-                let r = self
-                    .store
-                    .record_user_message(&incoming.key, &incoming.profile, &incoming.content)
-                    .await?;
-                let events = r.events.clone();
-                Ok((r, events))
-            })
+            .store
+            .record_user_message(&incoming.key, &incoming.profile, &incoming.content)
             .await?;
         let mut session = recorded.session;
         // The bot-wide switch lets nothing through; a paused conversation still lets through the
@@ -78,7 +72,7 @@ impl Engine {
         for action in actions {
             match action {
                 Action::Reply(content) => {
-                    let message = self.bot_says(session.id, &bot_id, content.clone()).await?;
+                    let message = self.bot_says(session.id, content.clone()).await?;
                     session.last_message = Some(message);
                     responses.push(content);
                 }
@@ -134,7 +128,7 @@ impl Engine {
         }
         validate_not_empty(&content)?;
         let session = self.session_by_key(key).await?;
-        self.bot_says(session.id, &key.bot_id, content).await
+        self.bot_says(session.id, content).await
     }
 
     /// Messages sent to a Converse user after the message `after` (bot answers, agent replies,
@@ -169,19 +163,9 @@ impl Engine {
             text: format!("The bot did not answer: {reason}"),
             paused: None,
         };
-        self.write(bot_id, async {
-            let r = self
-                .store
-                .record_outgoing_message(
-                    session.id,
-                    app::model::Source::System,
-                    Some("hitl"),
-                    &line,
-                )
-                .await?;
-            Ok(((), r.events))
-        })
-        .await?;
+        self.store
+            .record_outgoing_message(session.id, app::model::Source::System, Some("hitl"), &line)
+            .await?;
         let new = NewNotification {
             message: format!(
                 "{bot_id} could not answer {}: {reason}",
@@ -196,18 +180,13 @@ impl Engine {
     }
 
     /// Records a message the bot sends into a session.
-    async fn bot_says(&self, session_id: i64, bot_id: &str, content: Content) -> Result<Message> {
-        let (session, message) = self
-            .write(bot_id, async {
-                let r = self
-                    .store
-                    .record_outgoing_message(session_id, app::model::Source::Bot, None, &content)
-                    .await?;
-                Ok(((r.session, r.message), r.events))
-            })
+    async fn bot_says(&self, session_id: i64, content: Content) -> Result<Message> {
+        let r = self
+            .store
+            .record_outgoing_message(session_id, app::model::Source::Bot, None, &content)
             .await?;
-        self.deliver(&session, &message);
-        Ok(message)
+        self.deliver(&r.session, &r.message);
+        Ok(r.message)
     }
 }
 

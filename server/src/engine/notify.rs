@@ -11,11 +11,8 @@ impl Engine {
         if new.message.trim().is_empty() {
             return Err(EngineError::Invalid("message must not be empty".into()));
         }
-        self.write(bot_id, async {
-            let (notification, event) = self.store.create_notification(bot_id, &new).await?;
-            Ok((notification, vec![event]))
-        })
-        .await
+        let (notification, _) = self.store.create_notification(bot_id, &new).await?;
+        Ok(notification)
     }
 
     /// Newest first, of the bots in `scope`.

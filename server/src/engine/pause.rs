@@ -48,10 +48,7 @@ impl Engine {
             kind,
             reason,
         };
-        self.write(bot_id, async {
-            let outcome = self.store.set_paused(session_id, &change).await?;
-            Ok((outcome.session, outcome.events))
-        })
-        .await
+        self.bot(bot_id)?;
+        Ok(self.store.set_paused(session_id, &change).await?.session)
     }
 }

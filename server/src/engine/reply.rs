@@ -31,16 +31,11 @@ impl Engine {
         let content = Content::Text {
             text: text.to_string(),
         };
-        let (session, message) = self
-            .write(bot_id, async {
-                let r = self
-                    .store
-                    .record_outgoing_message(session_id, Source::Agent, Some(author), &content)
-                    .await?;
-                Ok(((r.session, r.message), r.events))
-            })
+        let r = self
+            .store
+            .record_outgoing_message(session_id, Source::Agent, Some(author), &content)
             .await?;
-        self.deliver(&session, &message);
-        Ok(message)
+        self.deliver(&r.session, &r.message);
+        Ok(r.message)
     }
 }

@@ -86,7 +86,7 @@ async fn stream(
             received = live.recv() => match received {
                 Ok(frame) => {
                     if frame.bot_id == bot_id && frame.seq > last {
-                        socket.send(WsMessage::Text(frame.json.as_str().into())).await?;
+                        socket.send(WsMessage::Text(frame.json.clone())).await?;
                         last = frame.seq;
                     }
                 }

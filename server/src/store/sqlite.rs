@@ -9,13 +9,18 @@ mod sessions;
 #[cfg(test)]
 mod tests;
 mod visitors;
+mod writer;
+mod writes;
+
+pub use writer::CommitHook;
+use writer::{Writer, Written};
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use app::model::{Event, EventKind};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::SqlitePool;
 
 use super::accounts::AuditEntry;
 use super::{Bot, Result, StoreError};
@@ -30,9 +35,11 @@ pub enum Durability {
     Normal,
 }
 
+/// Readers share a pool; what clients see is written by one connection, in group commits.
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: Writer,
 }
 
 impl SqliteStore {
@@ -46,17 +53,31 @@ impl SqliteStore {
                 Durability::Normal => SqliteSynchronous::Normal,
             })
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(Duration::from_secs(5))
+            // Checkpoints run in the background (`checkpoint`), never inside a commit.
+            .pragma("wal_autocheckpoint", "0")
+            .pragma("journal_size_limit", "67108864");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        let writer = Writer::start(options.get_filename(), durability)?;
+        Ok(SqliteStore { pool, writer })
+    }
+
+    /// Copies the WAL into the database file as far as readers allow, without blocking writers
+    /// (run by a background task, so commits never do it).
+    pub async fn checkpoint(&self) -> Result<()> {
+        sqlx::query("pragma wal_checkpoint(passive)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Flushes the WAL into the main file and closes every connection.
     pub async fn close(&self) {
+        self.writer.stop().await;
         if let Err(e) = sqlx::query("pragma wal_checkpoint(truncate)")
             .execute(&self.pool)
             .await
@@ -67,35 +88,12 @@ impl SqliteStore {
     }
 }
 
-/// Appends events to the log inside the caller's transaction; returns them with their `seq`.
-async fn append_events(
-    conn: &mut SqliteConnection,
-    bot_id: &str,
-    kinds: Vec<EventKind>,
-) -> Result<Vec<Event>> {
-    let mut events = Vec::with_capacity(kinds.len());
-    let now = now_ms();
-    for kind in kinds {
-        let data = serde_json::to_string(&kind)
-            .map_err(|e| StoreError::Corrupt(format!("event encoding: {e}")))?;
-        let seq: i64 = sqlx::query_scalar(
-            "insert into events (bot_id, kind, data, created_at, session_id) \
-             values (?1, ?2, ?3, ?4, ?5) returning seq",
-        )
-        .bind(bot_id)
-        .bind(kind.name())
-        .bind(data)
-        .bind(now)
-        .bind(kind.session_id())
-        .fetch_one(&mut *conn)
-        .await?;
-        events.push(Event { seq, kind });
-    }
-    Ok(events)
-}
-
 #[async_trait::async_trait]
 impl super::Store for SqliteStore {
+    fn on_commit(&self, hook: CommitHook) {
+        self.writer.on_commit(hook);
+    }
+
     async fn ping(&self) -> Result<()> {
         sqlx::query("select 1").execute(&self.pool).await?;
         Ok(())
@@ -212,7 +210,17 @@ impl super::Store for SqliteStore {
         session_id: i64,
         profile: &app::model::Profile,
     ) -> Result<Option<(app::model::SessionOverview, Event)>> {
-        sessions::update_profile(&self.pool, session_id, profile).await
+        let profile = profile.clone();
+        self.writer
+            .write(move |db| {
+                let changed = writes::update_profile(db, session_id, &profile)?;
+                let (bot, events) = match &changed {
+                    Some((session, event)) => (session.bot_id.clone(), vec![event.clone()]),
+                    None => (String::new(), Vec::new()),
+                };
+                Ok(Written::new(changed, bot, events))
+            })
+            .await
     }
 
     async fn setting_or_insert(
@@ -241,7 +249,14 @@ impl super::Store for SqliteStore {
         profile: &app::model::Profile,
         content: &app::model::Content,
     ) -> Result<super::Recorded> {
-        sessions::record_user_message(&self.pool, key, profile, content).await
+        let (key, profile, content) = (key.clone(), profile.clone(), content.clone());
+        self.writer
+            .write(move |db| {
+                let r = writes::record_user_message(db, &key, &profile, &content)?;
+                let events = r.events.clone();
+                Ok(Written::new(r, key.bot_id, events))
+            })
+            .await
     }
     async fn record_outgoing_message(
         &self,
@@ -250,17 +265,46 @@ impl super::Store for SqliteStore {
         author: Option<&str>,
         content: &app::model::Content,
     ) -> Result<super::Recorded> {
-        sessions::record_outgoing_message(&self.pool, session_id, source, author, content).await
+        let (author, content) = (author.map(str::to_string), content.clone());
+        self.writer
+            .write(move |db| {
+                let r = writes::record_outgoing_message(
+                    db,
+                    session_id,
+                    source,
+                    author.as_deref(),
+                    &content,
+                )?;
+                let (bot, events) = (r.session.bot_id.clone(), r.events.clone());
+                Ok(Written::new(r, bot, events))
+            })
+            .await
     }
     async fn set_paused(
         &self,
         session_id: i64,
         change: &super::PauseChange,
     ) -> Result<super::PauseOutcome> {
-        sessions::set_paused(&self.pool, session_id, change).await
+        let change = change.clone();
+        self.writer
+            .write(move |db| {
+                let r = writes::set_paused(db, session_id, &change)?;
+                let (bot, events) = (r.session.bot_id.clone(), r.events.clone());
+                Ok(Written::new(r, bot, events))
+            })
+            .await
     }
     async fn mark_session_read(&self, session_id: i64) -> Result<Option<Event>> {
-        sessions::mark_read(&self.pool, session_id).await
+        self.writer
+            .write(move |db| {
+                let read = writes::mark_read(db, session_id)?;
+                let (bot, events) = match &read {
+                    Some((session, event)) => (session.bot_id.clone(), vec![event.clone()]),
+                    None => (String::new(), Vec::new()),
+                };
+                Ok(Written::new(read.map(|(_, e)| e), bot, events))
+            })
+            .await
     }
     async fn session(
         &self,
@@ -307,7 +351,14 @@ impl super::Store for SqliteStore {
         bot_id: &str,
         new: &super::NewNotification,
     ) -> Result<(app::model::Notification, Event)> {
-        notifications::create(&self.pool, bot_id, new).await
+        let (bot_id, new) = (bot_id.to_string(), new.clone());
+        self.writer
+            .write(move |db| {
+                let (notification, event) = writes::create_notification(db, &bot_id, &new)?;
+                let events = vec![event.clone()];
+                Ok(Written::new((notification, event), bot_id, events))
+            })
+            .await
     }
     async fn notifications(
         &self,
@@ -383,6 +434,12 @@ impl crate::store::history::HistoryStore for SqliteStore {
     }
 
     async fn delete_session(&self, session_id: i64, actor: &str) -> Result<Vec<Event>> {
-        history::delete_session(&self.pool, session_id, actor).await
+        let actor = actor.to_string();
+        self.writer
+            .write(move |db| {
+                let (bot, events) = writes::delete_session(db, session_id, &actor)?;
+                Ok(Written::new(events.clone(), bot, events))
+            })
+            .await
     }
 }

@@ -1,12 +1,11 @@
 //! History in SQLite: FTS5 search with ranked, highlighted results, transcripts, deletion.
 
 use app::history::{snippet_parts, HistoryHit, HistoryPage};
-use app::model::{Content, EventKind, Source};
+use app::model::{Content, Source};
 use futures::{SinkExt, StreamExt};
 use sqlx::SqlitePool;
 
 use super::accounts::append_audit;
-use super::append_events;
 use super::rows::{time, MessageRow};
 use crate::store::accounts::AuditEntry;
 use crate::store::history::{ExportRow, ExportStream, Search};
@@ -531,49 +530,6 @@ pub async fn sessions_idle_since(
     .bind(limit)
     .fetch_all(pool)
     .await?)
-}
-
-pub async fn delete_session(
-    pool: &SqlitePool,
-    session_id: i64,
-    actor: &str,
-) -> Result<Vec<app::model::Event>> {
-    let mut tx = pool.begin().await?;
-    let found: Option<(String, String, String)> =
-        sqlx::query_as("select bot_id, channel, user_id from sessions where id = ?1")
-            .bind(session_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let (bot_id, channel, user_id) = found.ok_or(StoreError::NotFound("session"))?;
-    for statement in [
-        "delete from events where session_id = ?1",
-        "delete from notifications where session_id = ?1",
-        // Messages (and through its triggers the search index) and the pause history go with
-        // the session (`on delete cascade`).
-        "delete from sessions where id = ?1",
-    ] {
-        sqlx::query(statement)
-            .bind(session_id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    if channel == crate::channels::web::CHANNEL {
-        sqlx::query("delete from web_visitors where id = ?1 and bot_id = ?2")
-            .bind(&user_id)
-            .bind(&bot_id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    let audit = AuditEntry::about_session(actor, "session.deleted", &bot_id, session_id, "");
-    append_audit(&mut tx, &audit).await?;
-    let events = append_events(
-        &mut tx,
-        &bot_id,
-        vec![EventKind::SessionDeleted { session_id }],
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(events)
 }
 
 #[cfg(test)]

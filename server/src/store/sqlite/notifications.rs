@@ -1,45 +1,12 @@
 //! Notifications for agents in SQLite.
 
-use app::model::{EventKind, Notification};
+use app::model::Notification;
 use sqlx::SqlitePool;
 
-use super::append_events;
 use super::rows::{now_ms, NotificationRow};
-use crate::store::{BotScope, NewNotification, NotificationPage, Result};
+use crate::store::{BotScope, NotificationPage, Result};
 
 const COLUMNS: &str = "id, bot_id, session_id, message, level, url, read_at, created_at";
-
-pub async fn create(
-    pool: &SqlitePool,
-    bot_id: &str,
-    new: &NewNotification,
-) -> Result<(Notification, app::model::Event)> {
-    let mut tx = pool.begin().await?;
-    let row = sqlx::query_as::<_, NotificationRow>(&format!(
-        "insert into notifications (bot_id, session_id, message, level, url, created_at) \
-         values (?1, ?2, ?3, ?4, ?5, ?6) returning {COLUMNS}"
-    ))
-    .bind(bot_id)
-    .bind(new.session_id)
-    .bind(&new.message)
-    .bind(new.level.as_str())
-    .bind(&new.url)
-    .bind(now_ms())
-    .fetch_one(&mut *tx)
-    .await?;
-    let notification = row.into_notification()?;
-    let mut events = append_events(
-        &mut tx,
-        bot_id,
-        vec![EventKind::NotificationCreated {
-            notification: notification.clone(),
-        }],
-    )
-    .await?;
-    tx.commit().await?;
-    let event = events.pop().expect("one event appended");
-    Ok((notification, event))
-}
 
 /// The SQL condition keeping a reader to their bots; parameter `?n` is the scope as JSON (null
 /// for all bots).
