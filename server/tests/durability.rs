@@ -138,3 +138,90 @@ async fn a_message_acknowledged_before_a_crash_is_still_there_after_restart() {
     assert_eq!(remembered["id"], answer["messageId"]);
     assert_eq!(remembered["source"], "user");
 }
+
+/// Group commit answers many writers with one transaction: each must still be on disk when it is
+/// answered. Many senders at once; the server is killed while requests are in flight.
+#[tokio::test]
+async fn every_message_acknowledged_by_concurrent_senders_survives_a_crash() {
+    const SENDERS: usize = 32;
+    const BEFORE_CRASH: usize = 400;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let database_url = format!("sqlite://{}", dir.path().join("hitl.db").display());
+    let client = reqwest::Client::new();
+    let hitl = Hitl::start(dir.path(), &database_url, 1).await;
+
+    let (acked, mut acks) = tokio::sync::mpsc::unbounded_channel::<(usize, i64, i64, String)>();
+    let mut senders = Vec::new();
+    for sender in 0..SENDERS {
+        let (client, url, acked) = (
+            client.clone(),
+            hitl.url(&format!("/api/v1/bots/welcome-bot/converse/sender-{sender}")),
+            acked.clone(),
+        );
+        senders.push(tokio::spawn(async move {
+            for n in 0.. {
+                let text = format!("sender {sender} message {n}");
+                let sent = client
+                    .post(&url)
+                    .bearer_auth(TOKEN)
+                    .json(&json!({ "type": "text", "text": text }))
+                    .send()
+                    .await;
+                // The server is gone: what it did not answer is not promised.
+                let Ok(response) = sent else { return };
+                let Ok(answer) = response.json::<Value>().await else { return };
+                let (Some(session), Some(message)) =
+                    (answer["sessionId"].as_i64(), answer["messageId"].as_i64())
+                else {
+                    return;
+                };
+                if acked.send((sender, session, message, text)).is_err() {
+                    return;
+                }
+            }
+        }));
+    }
+    drop(acked);
+    let mut promised = Vec::new();
+    while promised.len() < BEFORE_CRASH {
+        promised.push(acks.recv().await.expect("the senders go on"));
+    }
+    hitl.crash().await;
+    for sender in senders {
+        sender.await.expect("a sender ends");
+    }
+    // Answers that were on their way when the process died count as acknowledged too.
+    while let Ok(ack) = acks.try_recv() {
+        promised.push(ack);
+    }
+
+    let hitl = Hitl::start(dir.path(), &database_url, 2).await;
+    let mut sessions: Vec<i64> = promised.iter().map(|p| p.1).collect();
+    sessions.sort_unstable();
+    sessions.dedup();
+    assert_eq!(sessions.len(), SENDERS, "every sender has its conversation");
+    let mut stored = std::collections::HashMap::new();
+    for session in sessions {
+        let page: Value = client
+            .get(hitl.url(&format!(
+                "/api/v1/bots/welcome-bot/mod/hitl/sessions/{session}/messages?limit=200"
+            )))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .expect("hitl answers")
+            .json()
+            .await
+            .expect("a JSON answer");
+        for m in page["messages"].as_array().expect("messages") {
+            stored.insert(m["id"].as_i64().unwrap(), m["text"].as_str().unwrap().to_string());
+        }
+    }
+    for (sender, _, message, text) in &promised {
+        assert_eq!(
+            stored.get(message),
+            Some(text),
+            "sender {sender}'s acknowledged message {message} is on disk"
+        );
+    }
+}

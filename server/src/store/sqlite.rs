@@ -254,7 +254,7 @@ impl super::Store for SqliteStore {
             .write(move |db| {
                 let r = writes::record_user_message(db, &key, &profile, &content)?;
                 let events = r.events.clone();
-                Ok(Written::new(r, key.bot_id, events))
+                Ok(Written::new(r, &key.bot_id, events))
             })
             .await
     }
@@ -356,7 +356,7 @@ impl super::Store for SqliteStore {
             .write(move |db| {
                 let (notification, event) = writes::create_notification(db, &bot_id, &new)?;
                 let events = vec![event.clone()];
-                Ok(Written::new((notification, event), bot_id, events))
+                Ok(Written::new((notification, event), &bot_id, events))
             })
             .await
     }

@@ -1,8 +1,11 @@
 //! Group commit. One thread owns the connection that writes what clients see; writes that arrive
-//! while a transaction is being committed wait together and share the next one. Each write runs
-//! in a savepoint of its own (one that fails takes nothing else with it), and each is answered
-//! only after the shared transaction has committed: an answered write is on disk. The events of
-//! a committed transaction go to the commit hook in commit order, before anyone is answered.
+//! while a transaction is being committed wait together and share the next one, and each is
+//! answered only after that transaction has committed: an answered write is on disk. A write that
+//! fails takes nothing else with it: the transaction is rolled back and the others run again
+//! without it (rare: the engine checks what it can first; a savepoint per write would be the
+//! obvious tool, but each one makes the search index flush a segment, which halved throughput).
+//! The events of a committed transaction go to the commit hook in commit order, before anyone
+//! is answered.
 //!
 //! The thread calls SQLite directly (rusqlite, the same library the readers' sqlx pool links):
 //! a write is a handful of statements, and handing each statement to another thread and back,
@@ -46,13 +49,52 @@ impl<T> Written<T> {
 
 /// How the shared transaction ended (a failed commit fails every write in it).
 type Ending = std::result::Result<(), String>;
-/// What is left once the transaction has ended: publishing (when committed) and answering.
-type Finish = Box<dyn FnOnce(&Ending, Option<&CommitHook>) + Send>;
-/// A write: runs on the writer's connection; answers whether it succeeded and how to finish.
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>;
+
+/// A write waiting for its transaction.
+trait Job: Send {
+    /// Runs the write (again, after a rollback); answers whether it succeeded.
+    fn run(&mut self, db: &Connection) -> bool;
+    /// Publishes its events (when committed) and answers its caller.
+    fn finish(self: Box<Self>, ending: &Ending, hook: Option<&CommitHook>);
+}
+
+struct Pending<T, F> {
+    write: F,
+    result: Option<Result<Written<T>>>,
+    answer: oneshot::Sender<Result<T>>,
+}
+
+impl<T, F> Job for Pending<T, F>
+where
+    T: Send,
+    F: Fn(&Connection) -> Result<Written<T>> + Send,
+{
+    fn run(&mut self, db: &Connection) -> bool {
+        let result = (self.write)(db);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn finish(self: Box<Self>, ending: &Ending, hook: Option<&CommitHook>) {
+        let result = match (ending, self.result) {
+            (_, None) => Err(StoreError::Commit("the write was not run".into())),
+            (_, Some(Err(e))) => Err(e),
+            (Ok(()), Some(Ok(written))) => {
+                if let (Some(hook), false) = (hook, written.events.is_empty()) {
+                    hook(&written.bot_id, &written.events);
+                }
+                Ok(written.value)
+            }
+            (Err(e), Some(Ok(_))) => Err(StoreError::Commit(e.clone())),
+        };
+        // A caller that went away still had its write done.
+        let _ = self.answer.send(result);
+    }
+}
 
 enum Command {
-    Write(Job),
+    Write(Box<dyn Job>),
     /// Finish what came before, close the connection, then answer.
     Stop(oneshot::Sender<()>),
 }
@@ -92,31 +134,19 @@ impl Writer {
         let _ = self.hook.set(hook);
     }
 
-    /// Runs `write` in the next shared transaction; answers after it has committed.
+    /// Runs `write` in the next shared transaction; answers after it has committed. `write` may
+    /// run more than once (after a rollback caused by another write): it only touches the
+    /// database.
     pub async fn write<T, F>(&self, write: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<Written<T>> + Send + 'static,
+        F: Fn(&Connection) -> Result<Written<T>> + Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
-        let job: Job = Box::new(move |connection| {
-            let result = write(connection);
-            let ok = result.is_ok();
-            let finish: Finish = Box::new(move |ending, hook| {
-                let result = match (ending, result) {
-                    (Ok(()), Ok(written)) => {
-                        if let (Some(hook), false) = (hook, written.events.is_empty()) {
-                            hook(&written.bot_id, &written.events);
-                        }
-                        Ok(written.value)
-                    }
-                    (_, Err(e)) => Err(e),
-                    (Err(e), Ok(_)) => Err(StoreError::Commit(e.clone())),
-                };
-                // A caller that went away still had its write done.
-                let _ = answer.send(result);
-            });
-            (ok, finish)
+        let job = Box::new(Pending {
+            write,
+            result: None,
+            answer,
         });
         self.commands
             .send(Command::Write(job))
@@ -169,43 +199,150 @@ fn serve(
     }
 }
 
-/// One transaction for all `jobs`, each in its own savepoint; then publishing and answers.
-fn commit_together(connection: &Connection, jobs: Vec<Job>, hook: Option<&CommitHook>) {
-    let mut finishes = Vec::with_capacity(jobs.len());
-    // `immediate`: the write lock is taken now, not half-way through a write.
-    let ending = match execute(connection, "begin immediate") {
-        Ok(()) => {
-            for job in jobs {
-                if let Err(e) = execute(connection, "savepoint w") {
-                    tracing::error!(error = %e, "savepoint failed");
-                    break;
-                }
-                let (ok, finish) = job(connection);
-                if !ok {
-                    let _ = execute(connection, "rollback to w");
-                }
-                let _ = execute(connection, "release w");
-                finishes.push(finish);
-            }
-            match execute(connection, "commit") {
-                Ok(()) => Ok(()),
-                Err(e) => {
-                    let _ = execute(connection, "rollback");
-                    Err(e.to_string())
-                }
-            }
+/// One transaction for all `jobs`; then publishing and answers.
+fn commit_together(db: &Connection, mut jobs: Vec<Box<dyn Job>>, hook: Option<&CommitHook>) {
+    let mut failed = Vec::new();
+    let ending = loop {
+        // `immediate`: the write lock is taken now, not half-way through a write.
+        if let Err(e) = execute(db, "begin immediate") {
+            break Err(e.to_string());
         }
-        Err(e) => Err(e.to_string()),
+        match jobs.iter_mut().position(|job| !job.run(db)) {
+            Some(at) => {
+                if let Err(e) = execute(db, "rollback") {
+                    break Err(e.to_string());
+                }
+                failed.push(jobs.remove(at));
+            }
+            None => match execute(db, "commit") {
+                Ok(()) => break Ok(()),
+                Err(e) => {
+                    let _ = execute(db, "rollback");
+                    break Err(e.to_string());
+                }
+            },
+        }
     };
     if let Err(e) = &ending {
-        tracing::error!(error = %e, writes = finishes.len(), "a shared transaction failed");
+        tracing::error!(error = %e, writes = jobs.len(), "a shared transaction failed");
     }
-    for finish in finishes {
-        finish(&ending, hook);
+    for job in failed {
+        job.finish(&ending, None);
+    }
+    for job in jobs {
+        job.finish(&ending, hook);
     }
 }
 
 fn execute(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
     connection.prepare_cached(sql)?.execute([])?;
     Ok(())
+}
+
+#[cfg(test)]
+impl Writer {
+    /// Writes handed over and not yet taken by the writer thread.
+    fn queued(&self) -> usize {
+        self.commands.max_capacity() - self.commands.capacity()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    use super::*;
+
+    fn insert(
+        x: i64,
+        v: Option<&'static str>,
+        runs: Arc<AtomicUsize>,
+    ) -> impl Fn(&Connection) -> Result<Written<i64>> {
+        move |db| {
+            runs.fetch_add(1, Ordering::SeqCst);
+            db.execute(
+                "insert into t (x, v) values (?1, ?2)",
+                rusqlite::params![x, v],
+            )?;
+            Ok(Written::new(
+                x,
+                format!("bot{x}"),
+                vec![Event {
+                    seq: x,
+                    kind: app::model::EventKind::Resync,
+                }],
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn writes_that_arrive_together_share_a_transaction_and_a_failure_takes_nothing_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("create table t (x integer primary key, v text not null)")
+            .unwrap();
+        let writer = Writer::start(&path, Durability::Full).unwrap();
+        let published = Arc::new(Mutex::new(Vec::new()));
+        let seen = published.clone();
+        writer.on_commit(Arc::new(move |bot, events| {
+            seen.lock().unwrap().push((bot.to_string(), events.len()));
+        }));
+
+        // The first write holds the writer thread until the next three are queued behind it.
+        let (open, gate) = std::sync::mpsc::channel::<()>();
+        let gate = Mutex::new(gate);
+        let (started, mut running) = mpsc::unbounded_channel();
+        let first = {
+            let writer = writer.clone();
+            tokio::spawn(async move {
+                writer
+                    .write(move |db| {
+                        let _ = started.send(());
+                        let _ = gate.lock().unwrap().recv_timeout(Duration::from_secs(10));
+                        db.execute("insert into t (x, v) values (1, 'a')", [])?;
+                        Ok(Written::new(1, "bot1", Vec::new()))
+                    })
+                    .await
+            })
+        };
+        running.recv().await.unwrap();
+        let runs: Vec<_> = (0..3).map(|_| Arc::new(AtomicUsize::new(0))).collect();
+        let spawn = |x, v, runs: &Arc<AtomicUsize>| {
+            let (writer, job) = (writer.clone(), insert(x, v, runs.clone()));
+            tokio::spawn(async move { writer.write(job).await })
+        };
+        let second = spawn(2, Some("b"), &runs[0]);
+        let broken = spawn(9, None, &runs[1]);
+        let third = spawn(3, Some("c"), &runs[2]);
+        while writer.queued() < 3 {
+            tokio::task::yield_now().await;
+        }
+        open.send(()).unwrap();
+
+        assert_eq!(first.await.unwrap().unwrap(), 1);
+        assert_eq!(second.await.unwrap().unwrap(), 2);
+        assert!(matches!(broken.await.unwrap(), Err(StoreError::Sqlite(_))));
+        assert_eq!(third.await.unwrap().unwrap(), 3);
+        // The failure rolled the shared transaction back; the write before it ran again.
+        let counts: Vec<_> = runs.iter().map(|r| r.load(Ordering::SeqCst)).collect();
+        assert_eq!(counts, [2, 1, 1]);
+        let rows: Vec<i64> = Connection::open(&path)
+            .unwrap()
+            .prepare("select x from t order by x")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(rows, [1, 2, 3]);
+        // Events of committed writes only, in commit order.
+        assert_eq!(
+            *published.lock().unwrap(),
+            [("bot2".to_string(), 1), ("bot3".to_string(), 1)]
+        );
+        writer.stop().await;
+    }
 }
