@@ -77,9 +77,16 @@ struct Args {
     /// A load of seconds, to check that the benchmark works (CI).
     #[arg(long)]
     tiny: bool,
+    /// Parts to leave out: `ingest`, `fanout`, `scale`.
+    #[arg(long, value_delimiter = ',')]
+    skip: Vec<String>,
 }
 
 impl Args {
+    fn runs(&self, part: &str) -> bool {
+        !self.skip.iter().any(|s| s == part)
+    }
+
     fn shrink(mut self) -> Self {
         if self.tiny {
             self.seconds = 0.5;
@@ -131,7 +138,12 @@ async fn run(args: &Args) -> Result<Report, BenchError> {
     let step = Duration::from_secs_f64(args.seconds);
 
     let Some(url) = &args.url else {
-        for (i, durability) in args.durability.iter().enumerate() {
+        let durabilities = if args.runs("ingest") || args.runs("fanout") {
+            args.durability.as_slice()
+        } else {
+            &[]
+        };
+        for (i, durability) in durabilities.iter().enumerate() {
             eprintln!("ingest, durability {durability}…");
             let target =
                 Target::start(&launch(&format!("ingest-{durability}"), durability)).await?;
@@ -140,11 +152,17 @@ async fn run(args: &Args) -> Result<Report, BenchError> {
                     .memory
                     .push(Memory::new("idle, fresh database", target.rss_mib()));
             }
-            let ingest = ingest(&target, durability, &args.concurrency, step).await?;
-            if i == 0 {
+            let ingest = if args.runs("ingest") {
+                ingest(&target, durability, &args.concurrency, step).await?
+            } else {
+                Ingest::new(durability)
+            };
+            if i == 0 && args.runs("ingest") {
                 report
                     .memory
                     .push(Memory::new("under ingest (peak)", ingest.peak_rss_mib));
+            }
+            if i == 0 && args.runs("fanout") {
                 eprintln!("fan-out to {} subscribers…", args.subscribers);
                 let fan = fanout::run(
                     &target,
@@ -159,8 +177,13 @@ async fn run(args: &Args) -> Result<Report, BenchError> {
                 ));
                 report.fanout = Some(fan);
             }
-            report.ingest.push(ingest);
+            if args.runs("ingest") {
+                report.ingest.push(ingest);
+            }
             target.stop().await?;
+        }
+        if !args.runs("scale") {
+            return Ok(report);
         }
 
         eprintln!(

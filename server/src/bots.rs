@@ -27,7 +27,7 @@ pub struct BotEntry {
     pub id: String,
     pub name: String,
     /// `None`: the bot only records; it answers nothing.
-    pub rules: Option<Rules>,
+    pub rules: Option<std::sync::Arc<Rules>>,
     /// A bot that runs elsewhere (webhook or Rasa), asked instead of rules.
     pub external: Option<external::External>,
     /// The bot-wide pause switch: while on, no user message reaches the bot.
@@ -70,7 +70,7 @@ impl Bots {
                     paused: AtomicBool::new(paused(&d.id)),
                     id: d.id.clone(),
                     name: d.name,
-                    rules: d.rules,
+                    rules: d.rules.map(std::sync::Arc::new),
                     external: d.external.map(external::External::new),
                 };
                 (d.id, entry)

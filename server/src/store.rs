@@ -125,6 +125,34 @@ pub struct Visitor {
     pub name: Option<String>,
 }
 
+/// What a bot's rules do with a user's message, decided on the session as stored with it.
+#[derive(Debug, Clone)]
+pub enum TurnAction {
+    Reply(Content),
+    /// A notification about the session.
+    Notify {
+        message: String,
+        level: Level,
+        url: Option<String>,
+    },
+    Pause(PauseChange),
+}
+
+/// Decides a turn's actions on the session after the user's message is stored. It runs inside
+/// the write and may run more than once (the writer replays a batch after a failure), so it
+/// only decides.
+pub type Decide = Box<dyn Fn(&SessionOverview) -> Vec<TurnAction> + Send + Sync>;
+
+/// A user's message with the bot's answers, stored in one write.
+#[derive(Debug, Clone)]
+pub struct Turn {
+    /// The user's message, with the session as it was right after it.
+    pub recorded: Recorded,
+    pub replies: Vec<Message>,
+    /// The session after every action.
+    pub session: SessionOverview,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewNotification {
     pub message: String,
@@ -162,6 +190,16 @@ pub trait Store: history::HistoryStore + Send + Sync + 'static {
         profile: &Profile,
         content: &Content,
     ) -> Result<Recorded>;
+
+    /// Stores a user's message and what the bot's rules do with it (replies, notifications,
+    /// pause changes), all in one write: one commit to wait for instead of several.
+    async fn record_turn(
+        &self,
+        key: &SessionKey,
+        profile: &Profile,
+        content: &Content,
+        decide: Decide,
+    ) -> Result<Turn>;
 
     /// Stores a message from the bot, an agent or hitl itself into an existing session.
     async fn record_outgoing_message(

@@ -155,7 +155,9 @@ async fn every_message_acknowledged_by_concurrent_senders_survives_a_crash() {
     for sender in 0..SENDERS {
         let (client, url, acked) = (
             client.clone(),
-            hitl.url(&format!("/api/v1/bots/welcome-bot/converse/sender-{sender}")),
+            hitl.url(&format!(
+                "/api/v1/bots/welcome-bot/converse/sender-{sender}"
+            )),
             acked.clone(),
         );
         senders.push(tokio::spawn(async move {
@@ -169,7 +171,9 @@ async fn every_message_acknowledged_by_concurrent_senders_survives_a_crash() {
                     .await;
                 // The server is gone: what it did not answer is not promised.
                 let Ok(response) = sent else { return };
-                let Ok(answer) = response.json::<Value>().await else { return };
+                let Ok(answer) = response.json::<Value>().await else {
+                    return;
+                };
                 let (Some(session), Some(message)) =
                     (answer["sessionId"].as_i64(), answer["messageId"].as_i64())
                 else {
@@ -214,7 +218,10 @@ async fn every_message_acknowledged_by_concurrent_senders_survives_a_crash() {
             .await
             .expect("a JSON answer");
         for m in page["messages"].as_array().expect("messages") {
-            stored.insert(m["id"].as_i64().unwrap(), m["text"].as_str().unwrap().to_string());
+            stored.insert(
+                m["id"].as_i64().unwrap(),
+                m["text"].as_str().unwrap().to_string(),
+            );
         }
     }
     for (sender, _, message, text) in &promised {

@@ -2,9 +2,13 @@
 
 use app::model::{Content, Message, Profile, SessionOverview};
 
+use std::sync::Arc;
+
+use super::pause::pause_change;
 use super::{Engine, EngineError, Result};
-use crate::bots::rules::{Action, Context};
-use crate::store::{ActorKind, NewNotification, SessionKey};
+use crate::bots::rules::{Action, Context, Rules};
+use crate::bots::BotEntry;
+use crate::store::{ActorKind, Decide, NewNotification, SessionKey, TurnAction};
 
 /// A message from a user on a channel.
 #[derive(Debug, Clone)]
@@ -30,6 +34,9 @@ impl Engine {
     pub async fn receive(&self, incoming: Incoming) -> Result<Outcome> {
         validate(&incoming.content)?;
         let bot = self.bot(&incoming.key.bot_id)?;
+        if let (Some(rules), None, false) = (&bot.rules, &bot.external, bot.is_paused()) {
+            return self.rules_turn(bot, rules.clone(), incoming).await;
+        }
         let bot_id = incoming.key.bot_id.clone();
         let recorded = self
             .store
@@ -54,17 +61,6 @@ impl Engine {
                     }
                 }
             }
-        } else if let Some(rules) = &bot.rules {
-            let ctx = Context {
-                content: &incoming.content,
-                name: session.display_name(),
-                user_id: &session.user_id,
-                channel: &session.channel,
-            };
-            rules
-                .decide(&ctx, session.is_paused)
-                .map(|d| d.actions)
-                .unwrap_or_default()
         } else {
             Vec::new()
         };
@@ -114,6 +110,44 @@ impl Engine {
             session,
             message: recorded.message,
             responses,
+        })
+    }
+
+    /// A user's message to a bot of rules: the message and everything the rules do with it are
+    /// stored in one write (the rules decide inside it, on the session as stored).
+    async fn rules_turn(
+        &self,
+        bot: &BotEntry,
+        rules: Arc<Rules>,
+        incoming: Incoming,
+    ) -> Result<Outcome> {
+        let content = incoming.content.clone();
+        let decide: Decide = Box::new(move |session| {
+            let ctx = Context {
+                content: &content,
+                name: session.display_name(),
+                user_id: &session.user_id,
+                channel: &session.channel,
+            };
+            let actions = rules.decide(&ctx, session.is_paused).map(|d| d.actions);
+            actions
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(turn_action)
+                .collect()
+        });
+        let turn = self
+            .store
+            .record_turn(&incoming.key, &incoming.profile, &incoming.content, decide)
+            .await?;
+        for reply in &turn.replies {
+            self.deliver(&turn.session, reply);
+        }
+        Ok(Outcome {
+            paused: turn.session.is_paused || bot.is_paused(),
+            responses: turn.replies.iter().filter_map(Message::content).collect(),
+            message: turn.recorded.message,
+            session: turn.session,
         })
     }
 
@@ -221,4 +255,33 @@ fn validate_not_empty(content: &Content) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// A rule's action as the store takes it within a turn. A notification whose text came out
+/// empty is left out rather than failing the user's message.
+fn turn_action(action: Action) -> Option<TurnAction> {
+    Some(match action {
+        Action::Reply(content) => TurnAction::Reply(content),
+        Action::Notify {
+            message,
+            level,
+            url,
+        } => {
+            if message.trim().is_empty() {
+                return None;
+            }
+            TurnAction::Notify {
+                message,
+                level,
+                url,
+            }
+        }
+        Action::Pause { reason } => {
+            TurnAction::Pause(pause_change(true, (BOT_ACTOR, ActorKind::Bot), reason))
+        }
+        // Only the user's own request reaches the rules while paused.
+        Action::Unpause { reason } => {
+            TurnAction::Pause(pause_change(false, (BOT_ACTOR, ActorKind::User), reason))
+        }
+    })
 }

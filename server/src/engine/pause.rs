@@ -39,16 +39,24 @@ impl Engine {
         (actor, kind): (&str, ActorKind),
         reason: Option<String>,
     ) -> Result<SessionOverview> {
-        let reason = reason
-            .map(|r| r.trim().to_string())
-            .filter(|r| !r.is_empty());
-        let change = PauseChange {
-            paused,
-            actor: actor.to_string(),
-            kind,
-            reason,
-        };
+        let change = pause_change(paused, (actor, kind), reason);
         self.bot(bot_id)?;
         Ok(self.store.set_paused(session_id, &change).await?.session)
+    }
+}
+
+/// A pause or resume as stored: a blank reason is no reason.
+pub(super) fn pause_change(
+    paused: bool,
+    (actor, kind): (&str, ActorKind),
+    reason: Option<String>,
+) -> PauseChange {
+    PauseChange {
+        paused,
+        actor: actor.to_string(),
+        kind,
+        reason: reason
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty()),
     }
 }

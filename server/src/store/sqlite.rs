@@ -258,6 +258,22 @@ impl super::Store for SqliteStore {
             })
             .await
     }
+    async fn record_turn(
+        &self,
+        key: &super::SessionKey,
+        profile: &app::model::Profile,
+        content: &app::model::Content,
+        decide: super::Decide,
+    ) -> Result<super::Turn> {
+        let (key, profile, content) = (key.clone(), profile.clone(), content.clone());
+        self.writer
+            .write(move |db| {
+                let (turn, events) = writes::record_turn(db, &key, &profile, &content, &decide)?;
+                Ok(Written::new(turn, &key.bot_id, events))
+            })
+            .await
+    }
+
     async fn record_outgoing_message(
         &self,
         session_id: i64,

@@ -10,7 +10,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::rows::{now_ms, time, NotificationRow, SessionRow, SESSION_SELECT};
 use crate::store::accounts::AuditEntry;
 use crate::store::{
-    NewNotification, PauseChange, PauseOutcome, Recorded, Result, SessionKey, StoreError,
+    Decide, NewNotification, PauseChange, PauseOutcome, Recorded, Result, SessionKey, StoreError,
+    Turn, TurnAction,
 };
 
 pub fn record_user_message(
@@ -98,6 +99,55 @@ pub fn record_user_message(
         message,
         events,
     })
+}
+
+/// A user's message and the actions `decide` takes on the stored session; answers the turn and
+/// every event it appended, in order.
+pub fn record_turn(
+    db: &Connection,
+    key: &SessionKey,
+    profile: &Profile,
+    content: &Content,
+    decide: &Decide,
+) -> Result<(Turn, Vec<Event>)> {
+    let recorded = record_user_message(db, key, profile, content)?;
+    let mut events = recorded.events.clone();
+    let mut session = recorded.session.clone();
+    let mut replies = Vec::new();
+    for action in decide(&recorded.session) {
+        match action {
+            TurnAction::Reply(reply) => {
+                let r = record_outgoing_message(db, session.id, Source::Bot, None, &reply)?;
+                events.extend(r.events);
+                session = r.session;
+                replies.push(r.message);
+            }
+            TurnAction::Notify {
+                message,
+                level,
+                url,
+            } => {
+                let new = NewNotification {
+                    message,
+                    level,
+                    url,
+                    session_id: Some(session.id),
+                };
+                events.push(create_notification(db, &key.bot_id, &new)?.1);
+            }
+            TurnAction::Pause(change) => {
+                let r = set_paused(db, session.id, &change)?;
+                events.extend(r.events);
+                session = r.session;
+            }
+        }
+    }
+    let turn = Turn {
+        recorded,
+        replies,
+        session,
+    };
+    Ok((turn, events))
 }
 
 pub fn record_outgoing_message(
