@@ -68,6 +68,10 @@ struct Args {
     sessions: i64,
     #[arg(long, default_value_t = 1_000_000)]
     messages: i64,
+    /// The database of the at-scale part, kept after the run (seeded only when it is new); by
+    /// default a temporary one.
+    #[arg(long)]
+    database: Option<PathBuf>,
     /// Requests per read measured at scale.
     #[arg(long, default_value_t = 200)]
     samples: usize,
@@ -190,13 +194,21 @@ async fn run(args: &Args) -> Result<Report, BenchError> {
             "at scale: seeding {} sessions, {} messages…",
             args.sessions, args.messages
         );
-        let big = launch("scale", "full");
-        Target::start(&big).await?.stop().await?;
-        let seeded = scale::seed(&big.database, args.sessions, args.messages).await?;
+        let mut big = launch("scale", "full");
+        let reused = args.database.as_ref().is_some_and(|d| d.exists());
+        if let Some(database) = &args.database {
+            big.database = database.clone();
+        }
+        let seeded = if reused {
+            scale::counted(&big.database).await?
+        } else {
+            Target::start(&big).await?.stop().await?;
+            scale::seed(&big.database, args.sessions, args.messages).await?
+        };
         let target = Target::start(&big).await?;
         let startup = target.startup;
         let idle = target.rss_mib();
-        let reads = scale::reads(&target, args.sessions, args.samples).await?;
+        let reads = scale::reads(&target, seeded.sessions, args.samples).await?;
         report
             .memory
             .push(Memory::new("idle, large database", idle));

@@ -49,6 +49,10 @@ pub async fn by_key(pool: &SqlitePool, key: &SessionKey) -> Result<Option<Sessio
     row.map(SessionRow::into_overview).transpose()
 }
 
+/// Sessions a search looks at among the newest first; a search that fills a page there is done
+/// (common words), else the name index finds the few that match (rare ones).
+pub(super) const SEARCH_WINDOW: u32 = 2_000;
+
 pub async fn list(pool: &SqlitePool, bot_id: &str, query: &SessionQuery) -> Result<SessionPage> {
     let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let after = query.cursor.as_deref().map(parse_cursor).transpose()?;
@@ -56,25 +60,48 @@ pub async fn list(pool: &SqlitePool, bot_id: &str, query: &SessionQuery) -> Resu
         .search_text
         .as_deref()
         .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(like_pattern);
-    // One more row than asked tells whether there is a next page.
-    let rows = sqlx::query_as::<_, SessionRow>(&format!(
-        "{SESSION_SELECT} where s.bot_id = ?1 \
+        .filter(|s| !s.is_empty());
+    // The filter, the cursor, and for `?7` the trigram phrase of the search.
+    let conditions = "s.bot_id = ?1 \
            and (?2 = 'all' or s.paused = 1) \
            and (?2 != 'waiting' or s.last_heard_on > coalesce(s.last_agent_reply_on, 0)) \
-           and (?3 is null or s.full_name like ?3 escape '\\' or s.user_id like ?3 escape '\\') \
-           and (?4 is null or s.last_event_on < ?4 or (s.last_event_on = ?4 and s.id < ?5)) \
-         order by s.last_event_on desc, s.id desc limit ?6"
-    ))
-    .bind(bot_id)
-    .bind(filter_name(query.effective_filter()))
-    .bind(search)
-    .bind(after.map(|c| c.0))
-    .bind(after.map(|c| c.1))
-    .bind(limit + 1)
-    .fetch_all(pool)
-    .await?;
+           and (?4 is null or s.last_event_on < ?4 or (s.last_event_on = ?4 and s.id < ?5))";
+    let order = "order by s.last_event_on desc, s.id desc";
+    let like = "(s.full_name like ?3 escape '\\' or s.user_id like ?3 escape '\\')";
+    let plain = format!("{SESSION_SELECT} where {conditions} {order} limit ?6");
+    let windowed = format!(
+        "{SESSION_SELECT} where s.id in \
+             (select s.id from sessions s where {conditions} {order} limit {SEARCH_WINDOW}) \
+           and {like} {order} limit ?6"
+    );
+    let indexed = format!(
+        "{SESSION_SELECT} where {conditions} \
+           and s.id in (select rowid from session_names where session_names match ?7) \
+           and {like} {order} limit ?6"
+    );
+    let scanned = format!("{SESSION_SELECT} where {conditions} and {like} {order} limit ?6");
+    let binds = ListBinds {
+        bot_id,
+        filter: filter_name(query.effective_filter()),
+        like: search.map(like_pattern),
+        after,
+        // One more row than asked tells whether there is a next page.
+        rows: limit + 1,
+        phrase: search.map(trigram_phrase),
+    };
+    let rows = match search {
+        None => binds.fetch(pool, &plain).await?,
+        // Trigrams need three characters.
+        Some(text) if text.chars().count() < 3 => binds.fetch(pool, &scanned).await?,
+        Some(_) => {
+            let rows = binds.fetch(pool, &windowed).await?;
+            if rows.len() > limit as usize {
+                rows
+            } else {
+                binds.fetch(pool, &indexed).await?
+            }
+        }
+    };
     let mut sessions = rows
         .into_iter()
         .map(SessionRow::into_overview)
@@ -91,6 +118,36 @@ pub async fn list(pool: &SqlitePool, bot_id: &str, query: &SessionQuery) -> Resu
         sessions,
         next_cursor,
     })
+}
+
+/// The parameters of the session list's queries (each query uses some of them).
+struct ListBinds<'a> {
+    bot_id: &'a str,
+    filter: &'static str,
+    like: Option<String>,
+    after: Option<(i64, i64)>,
+    rows: u32,
+    phrase: Option<String>,
+}
+
+impl ListBinds<'_> {
+    async fn fetch(&self, pool: &SqlitePool, sql: &str) -> Result<Vec<SessionRow>> {
+        Ok(sqlx::query_as::<_, SessionRow>(sql)
+            .bind(self.bot_id)
+            .bind(self.filter)
+            .bind(&self.like)
+            .bind(self.after.map(|c| c.0))
+            .bind(self.after.map(|c| c.1))
+            .bind(self.rows)
+            .bind(&self.phrase)
+            .fetch_all(pool)
+            .await?)
+    }
+}
+
+/// The search as one FTS5 phrase: every character typed is only text.
+fn trigram_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
 }
 
 pub async fn messages(
@@ -147,14 +204,13 @@ fn filter_name(filter: SessionFilter) -> &'static str {
 }
 
 pub async fn counts(pool: &SqlitePool, bot_id: &str) -> Result<SessionCounts> {
-    let (all, paused, waiting) = sqlx::query_as::<_, (i64, i64, i64)>(
-        "select count(*), coalesce(sum(paused), 0), \
-                coalesce(sum(paused = 1 and last_heard_on > coalesce(last_agent_reply_on, 0)), 0) \
-         from sessions where bot_id = ?1",
+    let counts = sqlx::query_as::<_, (i64, i64, i64)>(
+        "select total, paused, waiting from session_counts where bot_id = ?1",
     )
     .bind(bot_id)
-    .fetch_one(pool)
+    .fetch_optional(pool)
     .await?;
+    let (all, paused, waiting) = counts.unwrap_or_default();
     Ok(SessionCounts {
         all,
         paused,
@@ -188,6 +244,11 @@ fn like_pattern(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_search_is_one_trigram_phrase() {
+        assert_eq!(trigram_phrase("Ann \"B\" OR x"), "\"Ann \"\"B\"\" OR x\"");
+    }
 
     #[test]
     fn like_pattern_escapes_wildcards() {

@@ -3,6 +3,7 @@
 use app::model::{Content, EventKind, Level, Profile, SessionQuery, Source};
 
 use super::{Durability, SqliteStore};
+use crate::store::history::HistoryStore;
 use crate::store::{ActorKind, BotScope, NewNotification, PauseChange, SessionKey, Store};
 
 async fn fresh() -> (SqliteStore, tempfile::TempDir) {
@@ -489,4 +490,127 @@ async fn a_setting_is_made_once_and_kept() {
         .await
         .unwrap();
     assert_eq!((first.as_str(), second.as_str()), ("one", "one"));
+}
+
+/// The counts as the sessions table says, for comparing with the kept ones.
+async fn counted(store: &SqliteStore, bot: &str) -> app::model::SessionCounts {
+    let (all, paused, waiting) = sqlx::query_as::<_, (i64, i64, i64)>(
+        "select count(*), coalesce(sum(paused), 0), \
+                coalesce(sum(paused = 1 and last_heard_on > coalesce(last_agent_reply_on, 0)), 0) \
+         from sessions where bot_id = ?1",
+    )
+    .bind(bot)
+    .fetch_one(&store.pool)
+    .await
+    .unwrap();
+    app::model::SessionCounts {
+        all,
+        paused,
+        waiting,
+    }
+}
+
+#[tokio::test]
+async fn kept_counts_follow_every_change_of_a_session() {
+    let (store, _dir) = fresh().await;
+    let check = |step: &'static str| {
+        let store = store.clone();
+        async move {
+            let kept = store.session_counts("bot-a").await.unwrap();
+            assert_eq!(kept, counted(&store, "bot-a").await, "after {step}");
+            kept
+        }
+    };
+    let a = store
+        .record_user_message(&key("bot-a", "a"), &named("A"), &text("hi"))
+        .await
+        .unwrap()
+        .session;
+    let b = store
+        .record_user_message(&key("bot-a", "b"), &named("B"), &text("hi"))
+        .await
+        .unwrap()
+        .session;
+    store
+        .record_user_message(&key("bot-b", "c"), &named("C"), &text("hi"))
+        .await
+        .unwrap();
+    assert_eq!(check("three first messages").await.all, 2);
+    let pause = |paused| PauseChange {
+        paused,
+        actor: "bot".into(),
+        kind: ActorKind::Bot,
+        reason: None,
+    };
+    store.set_paused(a.id, &pause(true)).await.unwrap();
+    store.set_paused(b.id, &pause(true)).await.unwrap();
+    let kept = check("two pauses").await;
+    assert_eq!((kept.paused, kept.waiting), (2, 2));
+    store
+        .record_outgoing_message(a.id, Source::Agent, Some("Grace"), &text("here"))
+        .await
+        .unwrap();
+    assert_eq!(check("an agent reply").await.waiting, 1);
+    store
+        .record_user_message(&key("bot-a", "a"), &Profile::default(), &text("thanks"))
+        .await
+        .unwrap();
+    assert_eq!(check("the user answering").await.waiting, 2);
+    store.set_paused(b.id, &pause(false)).await.unwrap();
+    let kept = check("a resume").await;
+    assert_eq!((kept.paused, kept.waiting), (1, 1));
+    store.delete_session(a.id, "admin").await.unwrap();
+    let kept = check("a deletion").await;
+    assert_eq!((kept.all, kept.paused, kept.waiting), (1, 0, 0));
+}
+
+#[tokio::test]
+async fn a_search_finds_the_same_sessions_whether_common_or_rare() {
+    let (store, _dir) = fresh().await;
+    // More sessions than the newest-first window, so rare names are found by the name index.
+    let rows = super::sessions::SEARCH_WINDOW as i64 + 500;
+    sqlx::query(
+        "with recursive n(i) as (select 1 union all select i + 1 from n where i < ?1) \
+         insert into sessions (bot_id, channel, user_id, thread_id, full_name, created_at, \
+                               last_event_on) \
+         select 'bot-a', 'api', 'user-' || i, '', \
+                case when i % 1000 = 7 then 'Zoë Rare ' || i else 'Common Name ' || i end, i, i \
+         from n",
+    )
+    .bind(rows)
+    .execute(&store.pool)
+    .await
+    .unwrap();
+    let find = |text: &'static str| {
+        let store = store.clone();
+        async move {
+            let mut found = Vec::new();
+            let mut cursor = None;
+            loop {
+                let query = SessionQuery {
+                    search_text: Some(text.into()),
+                    cursor,
+                    limit: Some(50),
+                    ..Default::default()
+                };
+                let page = store.sessions("bot-a", &query).await.unwrap();
+                found.extend(page.sessions.iter().map(|s| s.user_id.clone()));
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => return found,
+                }
+            }
+        }
+    };
+    // Oldest of the rare ones is far outside the window of the newest 2,000.
+    assert_eq!(find("zoë rare").await, ["user-2007", "user-1007", "user-7"]);
+    // User ids too: user-77 and user-770 to user-779, newest first.
+    let mut ids: Vec<String> = (770..780).rev().map(|i| format!("user-{i}")).collect();
+    ids.push("user-77".into());
+    assert_eq!(find("ER-77").await, ids);
+    let common = find("common name").await;
+    assert_eq!(common.len() as i64, rows - 3);
+    assert_eq!(common.first().map(String::as_str), Some("user-2500"));
+    assert_eq!(find("no one").await, Vec::<String>::new());
+    assert_eq!(find("\"").await, Vec::<String>::new());
 }
