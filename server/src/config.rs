@@ -57,6 +57,11 @@ pub struct Config {
     #[arg(long, env = "HITL_BOTS_DIR", default_value = "bots")]
     pub bots_dir: PathBuf,
 
+    /// Events a live subscriber may fall behind by before it is told to resync: the limit of its
+    /// queue (one buffer shared by all subscribers; a slow one never grows it).
+    #[arg(long, env = "HITL_EVENT_BUFFER", default_value_t = 4096)]
+    pub event_buffer: usize,
+
     /// How hard each commit waits for the disk: `full` survives power loss, `normal` only a
     /// crash of the process.
     #[arg(long, env = "HITL_DURABILITY", value_enum, default_value = "full")]

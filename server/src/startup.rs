@@ -21,9 +21,6 @@ use crate::http::{self, AppState, Auth};
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Store, StoreError};
 
-/// How many events a subscriber may fall behind before it is told to resync.
-const BUS_CAPACITY: usize = 4096;
-
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
@@ -94,7 +91,7 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
 
     let engine = Arc::new(Engine::new(
         Arc::new(store.clone()),
-        Bus::new(BUS_CAPACITY),
+        Bus::new(config.event_buffer.max(1)),
         bots,
     ));
     engine.set_outboxes(outboxes);

@@ -4,7 +4,10 @@
 
 pub mod common;
 
-use common::{spawn_app, spawn_app_with_bots, text, welcome, TestApp, TOKEN, WELCOME_BOT};
+use common::{
+    spawn_app, spawn_app_configured, spawn_app_with_bots, text, welcome, TestApp, TOKEN,
+    WELCOME_BOT,
+};
 use serde_json::Value;
 use server::store::Store;
 use tokio_tungstenite::tungstenite;
@@ -289,4 +292,42 @@ async fn events_of_another_bot_are_not_delivered() {
     assert!(frames
         .iter()
         .all(|e| e["message"]["text"] != "for the other bot"));
+}
+
+/// A subscriber that stops reading cannot hold the server back or grow its memory: its queue has
+/// a limit (here 8 events), and when it falls further behind it is told to resync.
+#[tokio::test]
+async fn a_subscriber_that_stops_reading_is_told_to_resync_never_left_with_a_silent_gap() {
+    let app = spawn_app_configured(|config| config.event_buffer = 8).await;
+    let mut events = app.events(WELCOME_BOT, None).await;
+    let start = events.next().await;
+    assert_eq!(start["type"], "resync");
+    // Far more than the queue and the socket's buffers hold (each message is in several frames).
+    let long = "x".repeat(50_000);
+    for n in 0..150 {
+        let answer = app
+            .converse("slow-reader", text(&format!("{long} {n}")))
+            .await;
+        assert!(answer["messageId"].is_i64(), "message {n} is taken");
+    }
+    let mut last = start["seq"].as_i64().unwrap();
+    let resync = loop {
+        let frame = events.next().await;
+        let seq = frame["seq"].as_i64().unwrap();
+        if frame["type"] == "resync" {
+            break seq;
+        }
+        assert!(seq > last, "frames come in order before the resync");
+        last = seq;
+    };
+    assert!(resync > last, "the resync says where the stream goes on");
+    // After it, the stream goes on live from there.
+    app.converse("slow-reader", text("after the resync")).await;
+    loop {
+        let frame = events.next().await;
+        assert!(frame["seq"].as_i64().unwrap() > resync);
+        if frame["type"] == "message.created" && frame["message"]["text"] == "after the resync" {
+            break;
+        }
+    }
 }

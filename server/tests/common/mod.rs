@@ -80,6 +80,13 @@ pub async fn spawn_app() -> TestApp {
     start(dir, PathBuf::from(REPO_BOTS_DIR)).await
 }
 
+/// A server whose configuration `configure` changes first.
+pub async fn spawn_app_configured(configure: fn(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let database_url = format!("sqlite://{}", dir.path().join("hitl.db").display());
+    start_configured(dir, database_url, PathBuf::from(REPO_BOTS_DIR), configure).await
+}
+
 /// A server running the welcome bot plus the given `(bot id, bot file)` definitions.
 pub async fn spawn_app_with_bots(extra: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -99,12 +106,22 @@ async fn start(dir: TempDir, bots_dir: PathBuf) -> TestApp {
 }
 
 async fn start_on(dir: TempDir, database_url: String, bots_dir: PathBuf) -> TestApp {
+    start_configured(dir, database_url, bots_dir, |_| {}).await
+}
+
+async fn start_configured(
+    dir: TempDir,
+    database_url: String,
+    bots_dir: PathBuf,
+    configure: fn(&mut Config),
+) -> TestApp {
     let mut config = Config::for_database(database_url.clone());
     config.api_token = Some(TOKEN.to_string());
     config.admin_email = ADMIN_EMAIL.to_string();
     config.admin_password = Some(ADMIN_PASSWORD.to_string());
     config.bots_dir = bots_dir.clone();
     config.addr = "127.0.0.1:0".parse().expect("a socket address");
+    configure(&mut config);
     let server = startup::build(&config).await.expect("the server builds");
     let listener = startup::bind(&config).await.expect("port 0 is free");
     let addr = listener.local_addr().expect("a bound address");
