@@ -114,10 +114,17 @@ pub fn record_turn(
     let mut events = recorded.events.clone();
     let mut session = recorded.session.clone();
     let mut replies = Vec::new();
+    // Each change of the session within the turn gets a later time than the one before, so the
+    // snapshots clients receive are ordered by their time even within one millisecond.
+    let mut at = session.last_event_on.timestamp_millis();
+    let mut next = || {
+        at = now_ms().max(at + 1);
+        at
+    };
     for action in decide(&recorded.session) {
         match action {
             TurnAction::Reply(reply) => {
-                let r = record_outgoing_message(db, session.id, Source::Bot, None, &reply)?;
+                let r = record_outgoing_at(db, session.id, Source::Bot, None, &reply, next())?;
                 events.extend(r.events);
                 session = r.session;
                 replies.push(r.message);
@@ -136,7 +143,7 @@ pub fn record_turn(
                 events.push(create_notification(db, &key.bot_id, &new)?.1);
             }
             TurnAction::Pause(change) => {
-                let r = set_paused(db, session.id, &change)?;
+                let r = set_paused_at(db, session.id, &change, next())?;
                 events.extend(r.events);
                 session = r.session;
             }
@@ -157,7 +164,17 @@ pub fn record_outgoing_message(
     author: Option<&str>,
     content: &Content,
 ) -> Result<Recorded> {
-    let now = now_ms();
+    record_outgoing_at(db, session_id, source, author, content, now_ms())
+}
+
+fn record_outgoing_at(
+    db: &Connection,
+    session_id: i64,
+    source: Source,
+    author: Option<&str>,
+    content: &Content,
+    now: i64,
+) -> Result<Recorded> {
     let message = insert_message(db, session_id, source, author, content, now)?;
     // An agent who answers has read what came before.
     let agent = source == Source::Agent;
@@ -200,6 +217,15 @@ pub fn record_outgoing_message(
 }
 
 pub fn set_paused(db: &Connection, session_id: i64, change: &PauseChange) -> Result<PauseOutcome> {
+    set_paused_at(db, session_id, change, now_ms())
+}
+
+fn set_paused_at(
+    db: &Connection,
+    session_id: i64,
+    change: &PauseChange,
+    now: i64,
+) -> Result<PauseOutcome> {
     let current: bool = db
         .prepare_cached("select paused from sessions where id = ?1")?
         .query_row([session_id], |r| r.get(0))
@@ -211,7 +237,6 @@ pub fn set_paused(db: &Connection, session_id: i64, change: &PauseChange) -> Res
             events: Vec::new(),
         });
     }
-    let now = now_ms();
     db.prepare_cached(
         "insert into pause_history (session_id, paused, actor, reason, created_at, actor_kind) \
          values (?1, ?2, ?3, ?4, ?5, ?6)",
