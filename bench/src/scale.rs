@@ -207,7 +207,11 @@ pub async fn reads(target: &Target, sessions: i64, samples: usize) -> Result<Rea
             "cancel*",
         ][n % 4];
         get(
-            format!("{}/api/v1/history/search?q={}", target.base, percent(word)),
+            format!(
+                "{}/api/v1/history/search?q={}",
+                target.base,
+                percent_encoding::utf8_percent_encode(word, percent_encoding::NON_ALPHANUMERIC)
+            ),
             "\"results\"",
         )
     })
@@ -269,15 +273,4 @@ async fn sign_in(client: &reqwest::Client, base: &str) -> Result<String, BenchEr
         )));
     }
     Ok(cookies.join("; "))
-}
-
-fn percent(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -161,6 +161,18 @@ pub struct NewNotification {
     pub session_id: Option<i64>,
 }
 
+impl NewNotification {
+    /// A notification about one conversation.
+    pub fn about(session_id: i64, message: String, level: Level, url: Option<String>) -> Self {
+        NewNotification {
+            message,
+            level,
+            url,
+            session_id: Some(session_id),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct NotificationPage {
     pub notifications: Vec<Notification>,

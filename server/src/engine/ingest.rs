@@ -77,12 +77,7 @@ impl Engine {
                     level,
                     url,
                 } => {
-                    let new = NewNotification {
-                        message,
-                        level,
-                        url,
-                        session_id: Some(session.id),
-                    };
+                    let new = NewNotification::about(session.id, message, level, url);
                     self.notify(&bot_id, new).await?;
                 }
                 Action::Pause { reason } => {

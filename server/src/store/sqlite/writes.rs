@@ -134,12 +134,7 @@ pub fn record_turn(
                 level,
                 url,
             } => {
-                let new = NewNotification {
-                    message,
-                    level,
-                    url,
-                    session_id: Some(session.id),
-                };
+                let new = NewNotification::about(session.id, message, level, url);
                 events.push(create_notification(db, &key.bot_id, &new)?.1);
             }
             TurnAction::Pause(change) => {
