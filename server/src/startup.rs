@@ -4,6 +4,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use leptos::prelude::LeptosOptions;
 use tokio::net::TcpListener;
 
@@ -177,6 +178,13 @@ pub async fn serve(
     let app = server
         .router
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // Responses and event frames are written in several small pieces; with Nagle's algorithm on,
+    // a keep-alive client's delayed ACK held the last piece back by 40 ms.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;

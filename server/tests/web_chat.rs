@@ -586,3 +586,17 @@ async fn a_flood_of_messages_from_one_socket_is_refused_beyond_the_limit() {
     assert_eq!(refused, ["f20", "f21", "f22", "f23", "f24"]);
     chat.close().await;
 }
+
+#[tokio::test]
+async fn the_longest_message_arrives_whole_over_the_socket() {
+    // 4,000 characters of four bytes each: a frame several times the socket's read buffer.
+    let app = spawn_app().await;
+    let visitor = new_visitor(&app, None).await;
+    let (mut chat, _) = Chat::join(&app, &visitor, None).await;
+    let text: String = "🙂".repeat(4000);
+    chat.say("c-long", &text).await;
+    chat.items_until_text(&format!("You said: {text}")).await;
+    let id = web_session(&app, &visitor).await["id"].as_i64().unwrap();
+    assert!(app.texts(WELCOME_BOT, id).await.contains(&text));
+    chat.close().await;
+}

@@ -44,6 +44,7 @@ pub async fn open(
     let stopping = state.stopping.clone();
     Ok(upgrade
         .max_message_size(FRAME_LIMIT)
+        .read_buffer_size(super::WS_READ_BUFFER)
         .on_upgrade(move |socket| async move {
             let chat = Chat {
                 socket,

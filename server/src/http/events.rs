@@ -15,15 +15,20 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use futures::SinkExt;
 use serde::Deserialize;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use tokio::sync::watch;
 
 use super::extract::{Path, Query};
 use super::{ApiError, AppState};
+use crate::bus::Frame;
 use crate::engine::Engine;
 
 const REPLAY_BATCH: u32 = 500;
+const INCOMING_LIMIT: usize = 4 * 1024;
+/// Frames written to a socket before one flush.
+const MAX_BATCH: usize = 64;
 const PING_EVERY: Duration = Duration::from_secs(25);
 
 pub fn router() -> Router<AppState> {
@@ -48,11 +53,15 @@ async fn events_socket(
     }
     let engine = state.engine.clone();
     let stopping = state.stopping.clone();
-    Ok(upgrade.on_upgrade(move |socket| async move {
-        if let Err(e) = stream(socket, engine, stopping, bot_id, query.since).await {
-            tracing::debug!(error = %e, "event stream ended");
-        }
-    }))
+    Ok(upgrade
+        .read_buffer_size(super::WS_READ_BUFFER)
+        // Subscribers only listen; what they send (pings, a close) is tiny.
+        .max_message_size(INCOMING_LIMIT)
+        .on_upgrade(move |socket| async move {
+            if let Err(e) = stream(socket, engine, stopping, bot_id, query.since).await {
+                tracing::debug!(error = %e, "event stream ended");
+            }
+        }))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,20 +92,17 @@ async fn stream(
     ping.tick().await;
     loop {
         tokio::select! {
-            received = live.recv() => match received {
-                Ok(frame) => {
-                    if frame.bot_id == bot_id && frame.seq > last {
-                        socket.send(WsMessage::Text(frame.json.clone())).await?;
-                        last = frame.seq;
+            received = live.recv() => {
+                match forward(&mut socket, &mut live, received, &bot_id, &mut last).await? {
+                    Forwarded::Sent => {}
+                    Forwarded::Lagged(missed) => {
+                        tracing::warn!(missed, bot_id, "event subscriber fell behind; sending resync");
+                        let (_, latest) = engine.store().event_bounds().await?;
+                        last = resync(&mut socket, latest).await?;
                     }
+                    Forwarded::Closed => return Ok(()),
                 }
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, bot_id, "event subscriber fell behind; sending resync");
-                    let (_, latest) = engine.store().event_bounds().await?;
-                    last = resync(&mut socket, latest).await?;
-                }
-                Err(RecvError::Closed) => return Ok(()),
-            },
+            }
             incoming = socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(WsMessage::Close(_))) => return Ok(()),
                 Some(Ok(_)) => {}
@@ -110,6 +116,56 @@ async fn stream(
             }
         }
     }
+}
+
+enum Forwarded {
+    Sent,
+    Lagged(u64),
+    Closed,
+}
+
+/// Writes the received frame and every further one already waiting (up to `MAX_BATCH`) with one
+/// flush: the events of one commit arrive together, and a flush per frame cost a syscall per
+/// frame per subscriber.
+async fn forward(
+    socket: &mut WebSocket,
+    live: &mut broadcast::Receiver<Arc<Frame>>,
+    first: Result<Arc<Frame>, RecvError>,
+    bot_id: &str,
+    last: &mut i64,
+) -> Result<Forwarded, StreamError> {
+    let mut received = first;
+    let mut queued = false;
+    let mut outcome = Forwarded::Sent;
+    for _ in 0..MAX_BATCH {
+        match received {
+            Ok(frame) => {
+                if frame.bot_id == bot_id && frame.seq > *last {
+                    socket.feed(WsMessage::Text(frame.json.clone())).await?;
+                    *last = frame.seq;
+                    queued = true;
+                }
+            }
+            Err(RecvError::Lagged(missed)) => {
+                outcome = Forwarded::Lagged(missed);
+                break;
+            }
+            Err(RecvError::Closed) => {
+                outcome = Forwarded::Closed;
+                break;
+            }
+        }
+        received = match live.try_recv() {
+            Ok(frame) => Ok(frame),
+            Err(TryRecvError::Empty) => break,
+            Err(TryRecvError::Lagged(missed)) => Err(RecvError::Lagged(missed)),
+            Err(TryRecvError::Closed) => Err(RecvError::Closed),
+        };
+    }
+    if queued {
+        socket.flush().await?;
+    }
+    Ok(outcome)
 }
 
 /// Sends every logged event of the bot after `since`; answers the last `seq` covered.
