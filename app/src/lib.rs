@@ -14,6 +14,7 @@ pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod port;
+mod routes;
 pub mod state;
 
 mod browser;
@@ -26,7 +27,7 @@ mod security;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -63,20 +64,28 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/modules/hitl") view=pages::console::ConsolePage/>
                 <Route path=path!("/login") view=pages::login::LoginPage/>
                 <Route path=path!("/account") view=pages::account::AccountPage/>
-                <Route path=path!("/admin") view=pages::admin::AdminPage/>
-                <Route path=path!("/history") view=pages::history::HistoryPage/>
-                <Route path=path!("/analytics") view=pages::analytics::AnalyticsPage/>
-                <Route path=path!("/history/:bot_id/:session_id") view=pages::transcript::TranscriptPage/>
-                <Route path=path!("/chat/:bot_id") view=chat::page::ChatPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin") view={Lazy::<routes::AdminRoute>::new()}/>
+                <Route path=path!("/history") view={Lazy::<routes::HistoryRoute>::new()}/>
+                <Route path=path!("/analytics") view={Lazy::<routes::AnalyticsRoute>::new()}/>
+                <Route
+                    path=path!("/history/:bot_id/:session_id")
+                    view={Lazy::<routes::TranscriptRoute>::new()}
+                />
+                <Route
+                    path=path!("/chat/:bot_id")
+                    view=chat::page::ChatPage
+                    ssr=SsrMode::Async
+                />
             </Routes>
         </Router>
     }
 }
 
-/// Entry point of the browser build: take over the server-rendered page.
+/// Entry point of the browser build: take over the server-rendered page, once the chunks of its
+/// lazily loaded route are in.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    leptos::mount::hydrate_lazy(App);
 }

@@ -1,6 +1,7 @@
 //! `hitl-bench`: measures a hitl server end to end (ingest, live fan-out, reads at scale, memory,
 //! start-up and bundle sizes), prints a table and writes the figures as JSON.
 
+mod bundle;
 mod fanout;
 mod load;
 mod report;
@@ -13,7 +14,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use report::{Ingest, Memory, Report, Scale, Size};
+use report::{Ingest, Memory, Report, Scale};
 use server::{Launch, Target};
 
 /// The demo bot every started server has (its echo rule answers every text).
@@ -221,10 +222,7 @@ async fn run(args: &Args) -> Result<Report, BenchError> {
             startup_ms: startup.map(|d| d.as_secs_f64() * 1000.0),
             reads,
         });
-        report.sizes = server::bundle_sizes(&args.pkg_dir)?
-            .into_iter()
-            .map(|(file, raw, gzip)| Size { file, raw, gzip })
-            .collect();
+        report.bundle = bundle::loads(&args.pkg_dir)?;
         return Ok(report);
     };
 

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::bundle::Load;
 use crate::fanout::FanOut;
 use crate::load::Throughput;
 use crate::scale::{Reads, Seeded};
@@ -16,7 +17,7 @@ pub struct Report {
     pub fanout: Option<FanOut>,
     pub scale: Option<Scale>,
     pub memory: Vec<Memory>,
-    pub sizes: Vec<Size>,
+    pub bundle: Vec<Load>,
 }
 
 #[derive(Debug, Serialize)]
@@ -54,13 +55,6 @@ pub struct Scale {
 pub struct Memory {
     pub when: String,
     pub rss_mib: Option<f64>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Size {
-    pub file: String,
-    pub raw: u64,
-    pub gzip: u64,
 }
 
 impl Memory {
@@ -104,7 +98,7 @@ impl Report {
             fanout: None,
             scale: None,
             memory: Vec::new(),
-            sizes: Vec::new(),
+            bundle: Vec::new(),
         }
     }
 
@@ -197,13 +191,14 @@ impl Report {
                 );
             }
         }
-        if !self.sizes.is_empty() {
-            println!("\nRelease bundle");
-            for s in &self.sizes {
-                println!("  {:<10} {:>9} bytes, {:>8} gzip", s.file, s.raw, s.gzip);
+        if !self.bundle.is_empty() {
+            println!("\nRelease bundle: what a browser downloads (wasm and js)");
+            for l in &self.bundle {
+                println!(
+                    "  {:<40} {:>3} files {:>9} bytes, {:>8} gzip",
+                    l.pages, l.files, l.raw, l.gzip
+                );
             }
-            let gzip: u64 = self.sizes.iter().map(|s| s.gzip).sum();
-            println!("  {:<10} {:>26} gzip", "total", gzip);
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The server under test: a release `hitl` the benchmark starts on a database of its own (or one
 //! already running, given by `--url`), its address, token, memory and start-up time.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -147,24 +147,4 @@ impl Target {
         }
         Ok(())
     }
-}
-
-/// The release bundle's files: (name, raw bytes, gzip bytes).
-pub fn bundle_sizes(pkg: &Path) -> Result<Vec<(String, u64, u64)>, BenchError> {
-    use std::io::Write;
-    let mut sizes = Vec::new();
-    for name in ["hitl.wasm", "hitl.js"] {
-        let path = pkg.join(name);
-        let raw = std::fs::read(&path).map_err(|e| {
-            BenchError::Setup(format!(
-                "{}: {e} (build with `cargo leptos build --release`)",
-                path.display()
-            ))
-        })?;
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        gz.write_all(&raw)?;
-        let gzip = gz.finish()?.len() as u64;
-        sizes.push((name.to_string(), raw.len() as u64, gzip));
-    }
-    Ok(sizes)
 }
