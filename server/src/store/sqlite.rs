@@ -62,7 +62,11 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        let writer = Writer::start(options.get_filename(), durability)?;
+        let writer = Writer::start(
+            options.get_filename(),
+            durability,
+            writes::index_at_commit(),
+        )?;
         Ok(SqliteStore { pool, writer })
     }
 

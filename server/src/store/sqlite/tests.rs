@@ -614,3 +614,93 @@ async fn a_search_finds_the_same_sessions_whether_common_or_rare() {
     assert_eq!(find("no one").await, Vec::<String>::new());
     assert_eq!(find("\"").await, Vec::<String>::new());
 }
+
+/// Rows of a full-text table matching `query`.
+async fn matching(store: &SqliteStore, table: &str, query: &str) -> Vec<i64> {
+    sqlx::query_scalar(&format!(
+        "select rowid from {table} where {table} match ?1 order by rowid"
+    ))
+    .bind(query)
+    .fetch_all(&store.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn what_one_transaction_adds_renames_and_deletes_is_indexed_exactly() {
+    use super::writer::Written;
+    use super::writes;
+    let (store, _dir) = fresh().await;
+    // Indexed row by row before: written by the writer in a transaction of its own.
+    let old = store
+        .record_user_message(
+            &key("bot-a", "old"),
+            &named("Olden Person"),
+            &text("ancient words"),
+        )
+        .await
+        .unwrap();
+    let old_id = old.session.id;
+    // One transaction: rows added, one renamed, one deleted before the index has them, and the
+    // indexed one deleted too.
+    let kept = store
+        .writer
+        .write(move |db| {
+            let kept = writes::record_user_message(
+                db,
+                &key("bot-a", "kept"),
+                &named("Kept Person"),
+                &text("fresh kept words"),
+            )?;
+            let gone = writes::record_user_message(
+                db,
+                &key("bot-a", "gone"),
+                &named("Gone Person"),
+                &text("fresh gone words"),
+            )?;
+            writes::update_profile(db, kept.session.id, &named("Renamed Person"))?;
+            writes::delete_session(db, gone.session.id, "admin")?;
+            writes::delete_session(db, old_id, "admin")?;
+            Ok(Written::new(kept, "bot-a", vec![]))
+        })
+        .await
+        .unwrap();
+    for table in ["messages_fts", "session_names"] {
+        sqlx::query(&format!(
+            "insert into {table} ({table}, rank) values ('integrity-check', 1)"
+        ))
+        .execute(&store.pool)
+        .await
+        .unwrap_or_else(|e| panic!("{table} matches its content: {e}"));
+    }
+    assert_eq!(
+        matching(&store, "messages_fts", "fresh").await,
+        [kept.message.id]
+    );
+    assert_eq!(
+        matching(&store, "messages_fts", "ancient").await,
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        matching(&store, "session_names", "\"Renamed\"").await,
+        [kept.session.id]
+    );
+    for gone in ["\"Kept Person\"", "\"Gone Person\"", "\"Olden\""] {
+        assert_eq!(
+            matching(&store, "session_names", gone).await,
+            Vec::<i64>::new()
+        );
+    }
+    // Writes that do not go through the writer are indexed by the triggers as before.
+    sqlx::query(
+        "insert into sessions (bot_id, channel, user_id, thread_id, full_name, created_at, \
+                               last_event_on) values ('bot-a', 'api', 'by-sql', '', 'Seeded One', 1, 1)",
+    )
+    .execute(&store.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        matching(&store, "session_names", "\"Seeded\"").await.len(),
+        1
+    );
+}

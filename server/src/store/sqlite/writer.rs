@@ -7,6 +7,9 @@
 //! The events of a committed transaction go to the commit hook in commit order, before anyone
 //! is answered.
 //!
+//! A [`Bracket`] of statements opens and closes every shared transaction: the store uses it to
+//! index what the transaction added for search once, at its end.
+//!
 //! The thread calls SQLite directly (rusqlite, the same library the readers' sqlx pool links):
 //! a write is a handful of statements, and handing each statement to another thread and back,
 //! as an async driver does, cost more than running it.
@@ -99,6 +102,13 @@ enum Command {
     Stop(oneshot::Sender<()>),
 }
 
+/// Statements run at the start of every shared transaction and at its end, before the commit.
+#[derive(Clone, Default)]
+pub struct Bracket {
+    pub opening: Vec<&'static str>,
+    pub closing: Vec<&'static str>,
+}
+
 #[derive(Clone)]
 pub struct Writer {
     commands: mpsc::Sender<Command>,
@@ -107,7 +117,7 @@ pub struct Writer {
 
 impl Writer {
     /// Opens the writing connection on the database file and starts its thread.
-    pub fn start(path: &Path, durability: Durability) -> Result<Self> {
+    pub fn start(path: &Path, durability: Durability, bracket: Bracket) -> Result<Self> {
         let connection = Connection::open(path)?;
         connection.busy_timeout(Duration::from_secs(5))?;
         connection.set_prepared_statement_cache_capacity(64);
@@ -124,7 +134,7 @@ impl Writer {
         let shared = hook.clone();
         std::thread::Builder::new()
             .name("hitl-writer".into())
-            .spawn(move || serve(connection, receiver, shared))
+            .spawn(move || serve(connection, receiver, shared, bracket))
             .map_err(|e| StoreError::Commit(format!("cannot start the writer: {e}")))?;
         Ok(Writer { commands, hook })
     }
@@ -170,6 +180,7 @@ fn serve(
     connection: Connection,
     mut commands: mpsc::Receiver<Command>,
     hook: Arc<OnceLock<CommitHook>>,
+    bracket: Bracket,
 ) {
     while let Some(first) = commands.blocking_recv() {
         let mut jobs = Vec::new();
@@ -187,7 +198,7 @@ fn serve(
             }
         }
         if !jobs.is_empty() {
-            commit_together(&connection, jobs, hook.get());
+            commit_together(&connection, &bracket, jobs, hook.get());
         }
         if let Some(done) = stop {
             if let Err((_, e)) = connection.close() {
@@ -200,11 +211,20 @@ fn serve(
 }
 
 /// One transaction for all `jobs`; then publishing and answers.
-fn commit_together(db: &Connection, mut jobs: Vec<Box<dyn Job>>, hook: Option<&CommitHook>) {
+fn commit_together(
+    db: &Connection,
+    bracket: &Bracket,
+    mut jobs: Vec<Box<dyn Job>>,
+    hook: Option<&CommitHook>,
+) {
     let mut failed = Vec::new();
     let ending = loop {
         // `immediate`: the write lock is taken now, not half-way through a write.
         if let Err(e) = execute(db, "begin immediate") {
+            break Err(e.to_string());
+        }
+        if let Err(e) = execute_all(db, &bracket.opening) {
+            let _ = execute(db, "rollback");
             break Err(e.to_string());
         }
         match jobs.iter_mut().position(|job| !job.run(db)) {
@@ -214,7 +234,7 @@ fn commit_together(db: &Connection, mut jobs: Vec<Box<dyn Job>>, hook: Option<&C
                 }
                 failed.push(jobs.remove(at));
             }
-            None => match execute(db, "commit") {
+            None => match execute_all(db, &bracket.closing).and_then(|()| execute(db, "commit")) {
                 Ok(()) => break Ok(()),
                 Err(e) => {
                     let _ = execute(db, "rollback");
@@ -237,6 +257,12 @@ fn commit_together(db: &Connection, mut jobs: Vec<Box<dyn Job>>, hook: Option<&C
 fn execute(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
     connection.prepare_cached(sql)?.execute([])?;
     Ok(())
+}
+
+fn execute_all(connection: &Connection, statements: &[&str]) -> rusqlite::Result<()> {
+    statements
+        .iter()
+        .try_for_each(|sql| execute(connection, sql))
 }
 
 #[cfg(test)]
@@ -284,7 +310,7 @@ mod tests {
             .unwrap()
             .execute_batch("create table t (x integer primary key, v text not null)")
             .unwrap();
-        let writer = Writer::start(&path, Durability::Full).unwrap();
+        let writer = Writer::start(&path, Durability::Full, Bracket::default()).unwrap();
         let published = Arc::new(Mutex::new(Vec::new()));
         let seen = published.clone();
         writer.on_commit(Arc::new(move |bot, events| {

@@ -8,11 +8,34 @@ use app::model::{
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::rows::{now_ms, time, NotificationRow, SessionRow, SESSION_SELECT};
+use super::writer::Bracket;
 use crate::store::accounts::AuditEntry;
 use crate::store::{
     Decide, NewNotification, PauseChange, PauseOutcome, Recorded, Result, SessionKey, StoreError,
     Turn, TurnAction,
 };
+
+/// Every shared transaction indexes the messages and sessions it added for search at its end,
+/// in one statement each (migration `index_at_commit`): while the `index_deferral` row is there,
+/// the triggers leave them to the closing statements.
+pub fn index_at_commit() -> Bracket {
+    Bracket {
+        opening: vec![
+            "insert into index_deferral (messages_after, sessions_after) values \
+             ((select coalesce(max(id), 0) from messages), \
+              (select coalesce(max(id), 0) from sessions))",
+        ],
+        closing: vec![
+            "insert into messages_fts (rowid, text, source, author) \
+             select id, text, source, author from messages \
+             where id > (select messages_after from index_deferral)",
+            "insert into session_names (rowid, full_name, user_id) \
+             select id, full_name, user_id from sessions \
+             where id > (select sessions_after from index_deferral)",
+            "delete from index_deferral",
+        ],
+    }
+}
 
 pub fn record_user_message(
     db: &Connection,
