@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 
 const port = process.env.HITL_E2E_PORT || '3107';
-const database = path.join(os.tmpdir(), `hitl-e2e-${process.pid}-${Date.now()}.db`);
+// Set once in the main process (workers inherit it), so the teardown removes the same file.
+process.env.HITL_E2E_DATABASE ??= path.join(os.tmpdir(), `hitl-e2e-${process.pid}-${Date.now()}.db`);
+const database = process.env.HITL_E2E_DATABASE;
 export const token = 'e2e-token';
 
 export default defineConfig({
@@ -15,6 +17,7 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   reporter: [['list']],
+  globalTeardown: './teardown.mjs',
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     browserName: 'chromium',

@@ -182,9 +182,11 @@ async fn replay(
             .events_since(bot_id, last, REPLAY_BATCH)
             .await?;
         for event in &batch {
-            send(socket, event).await?;
+            let json = serde_json::to_string(event).expect("events always serialize");
+            socket.feed(WsMessage::Text(json.into())).await?;
             last = event.seq;
         }
+        socket.flush().await?;
         if batch.len() < REPLAY_BATCH as usize {
             return Ok(last);
         }
