@@ -1,10 +1,24 @@
 #!/usr/bin/env bash
 # Installs what building and testing hitl needs, when it is missing; quick when all is there.
-# Sourced by scripts/start and scripts/test. `HITL_SETUP_BROWSER=1` also installs Chromium.
+# Sourced by scripts/start, scripts/test and scripts/bench. `HITL_SETUP_BROWSER=1` also installs Chromium.
 set -euo pipefail
 
 CARGO_LEPTOS_VERSION=0.3.10   # 0.3.11 needs a newer rustc than 1.95
 step() { echo "=== $(date +%T) $*"; }
+
+# The release build. --split: the pages of app/src/routes.rs are lazily loaded, each a chunk of
+# its own.
+build_release() {
+  step "building (cargo leptos build --release --split)"
+  cargo leptos build --release --split
+}
+
+# hitl-bench, with the flags cargo-leptos builds the release with, so the two builds share their
+# dependencies.
+build_bench() {
+  step "building hitl-bench"
+  RUSTFLAGS="--cfg erase_components" cargo build --release -p hitl-bench
+}
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="$HOME/.cargo/bin:$root/end2end/node_modules/.bin:$PATH"

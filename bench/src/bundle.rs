@@ -2,7 +2,7 @@
 //! (the console, the visitor's chat, sign-in and account) loads alone; a lazily loaded page adds
 //! the modules `__wasm_split_manifest.json` lists for it: its own and the chunks it shares.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::Path;
 
@@ -22,64 +22,53 @@ pub struct Load {
 /// The main load, one per lazily loaded page, and every file of the bundle together.
 pub fn loads(pkg: &Path) -> Result<Vec<Load>, BenchError> {
     let mut main = vec!["hitl.wasm".to_string(), "hitl.js".to_string()];
+    // Each lazy page's list names its own module (`split_…`) and the chunks it shares.
     let mut lazy: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let manifest = pkg.join("__wasm_split_manifest.json");
     if manifest.exists() {
         main.push("__wasm_split.______________________.js".into());
         let text = std::fs::read_to_string(&manifest)?;
-        let chunks: BTreeMap<String, Vec<String>> = serde_json::from_str(&text)
+        let modules: BTreeMap<String, Vec<String>> = serde_json::from_str(&text)
             .map_err(|e| BenchError::Setup(format!("{}: {e}", manifest.display())))?;
-        for (module, chunks) in chunks {
-            // The list names the page's own module (`split_…`) and the chunks it shares.
+        for (module, chunks) in modules {
             let files = chunks.iter().map(|c| format!("{c}.wasm")).collect();
             lazy.insert(page_name(&module), files);
         }
     }
-    let mut sized = BTreeMap::new();
-    let mut size = |name: &str| -> Result<(u64, u64), BenchError> {
-        if let Some(s) = sized.get(name) {
-            return Ok(*s);
-        }
-        let s = file_size(&pkg.join(name))?;
-        sized.insert(name.to_string(), s);
-        Ok(s)
+    let everything: BTreeSet<&String> = main.iter().chain(lazy.values().flatten()).collect();
+    let mut sizes = BTreeMap::new();
+    for &file in &everything {
+        sizes.insert(file, file_size(&pkg.join(file))?);
+    }
+    let load = |pages: String, files: Vec<&String>| Load {
+        pages,
+        files: files.len(),
+        raw: files.iter().map(|f| sizes[f].0).sum(),
+        gzip: files.iter().map(|f| sizes[f].1).sum(),
     };
-    let mut total = |pages: &str, files: &[String]| -> Result<Load, BenchError> {
-        let mut load = Load {
-            pages: pages.to_string(),
-            files: files.len(),
-            raw: 0,
-            gzip: 0,
-        };
-        for f in files {
-            let (raw, gzip) = size(f)?;
-            load.raw += raw;
-            load.gzip += gzip;
-        }
-        Ok(load)
-    };
-    let mut loads = vec![total("main: console, chat, sign-in, account", &main)?];
+    let mut loads = vec![load(
+        "main: console, chat, sign-in, account".into(),
+        main.iter().collect(),
+    )];
     for (page, files) in &lazy {
-        let mut all = main.clone();
-        all.extend(files.iter().cloned());
-        loads.push(total(&format!("{page} (lazy)"), &all)?);
+        loads.push(load(
+            format!("{page} (lazy)"),
+            main.iter().chain(files).collect(),
+        ));
     }
-    let mut everything: Vec<String> = main;
-    for files in lazy.values() {
-        for f in files {
-            if !everything.contains(f) {
-                everything.push(f.clone());
-            }
-        }
-    }
-    loads.push(total("every file of the bundle", &everything)?);
+    loads.push(load(
+        "every file of the bundle".into(),
+        everything.iter().copied().collect(),
+    ));
     Ok(loads)
 }
 
 /// `__admin_route_view_1207…` → `admin`.
 fn page_name(module: &str) -> String {
     let name = module.trim_start_matches('_');
-    name.split("_route_view").next().unwrap_or(name).to_string()
+    name.split_once("_route_view")
+        .map_or(name, |(page, _)| page)
+        .to_string()
 }
 
 fn file_size(path: &Path) -> Result<(u64, u64), BenchError> {

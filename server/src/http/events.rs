@@ -182,8 +182,7 @@ async fn replay(
             .events_since(bot_id, last, REPLAY_BATCH)
             .await?;
         for event in &batch {
-            let json = serde_json::to_string(event).expect("events always serialize");
-            socket.feed(WsMessage::Text(json.into())).await?;
+            socket.feed(frame_of(event)).await?;
             last = event.seq;
         }
         socket.flush().await?;
@@ -194,19 +193,19 @@ async fn replay(
 }
 
 async fn resync(socket: &mut WebSocket, latest: i64) -> Result<i64, StreamError> {
-    send(
-        socket,
-        &Event {
-            seq: latest,
-            kind: EventKind::Resync,
-        },
-    )
-    .await?;
+    let event = Event {
+        seq: latest,
+        kind: EventKind::Resync,
+    };
+    socket.send(frame_of(&event)).await?;
     Ok(latest)
 }
 
-async fn send(socket: &mut WebSocket, event: &Event) -> Result<(), StreamError> {
-    let json = serde_json::to_string(event).expect("events always serialize");
-    socket.send(WsMessage::Text(json.into())).await?;
-    Ok(())
+/// An event the bus did not serialize (a replayed or a `resync` one) as a frame.
+fn frame_of(event: &Event) -> WsMessage {
+    WsMessage::Text(
+        serde_json::to_string(event)
+            .expect("events always serialize")
+            .into(),
+    )
 }
