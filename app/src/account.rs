@@ -41,6 +41,11 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// The person as the actor of what they do.
+    pub fn actor(&self) -> crate::model::Actor {
+        crate::model::Actor::new(crate::model::ActorKind::Agent, Some(self.id), &self.name)
+    }
+
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
@@ -100,6 +105,11 @@ pub struct AuditRecord {
     pub id: i64,
     pub ts: chrono::DateTime<chrono::Utc>,
     pub actor: Option<String>,
+    /// The kind and account or token id of who did it, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_kind: Option<crate::model::ActorKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<i64>,
     pub action: String,
     pub detail: String,
     pub address: Option<String>,
@@ -119,8 +129,14 @@ pub struct AuditQuery {
     /// An action, or its group with a trailing dot ("session." for pauses and resumes).
     #[serde(default)]
     pub action: Option<String>,
+    /// Who, by the name shown.
     #[serde(default)]
     pub actor: Option<String>,
+    /// Who, by kind (`agent`, `token`, `bot`, `user`, `system`, `retention`) and id.
+    #[serde(default)]
+    pub actor_kind: Option<crate::model::ActorKind>,
+    #[serde(default)]
+    pub actor_id: Option<i64>,
     #[serde(default)]
     pub bot_id: Option<String>,
 }

@@ -2,6 +2,8 @@
 //! analytics page show them) and the arithmetic behind them.
 
 use chrono::NaiveDate;
+
+use crate::model::ActorKind;
 use serde::{Deserialize, Serialize};
 
 /// Messages by who wrote them.
@@ -80,7 +82,7 @@ pub struct ReturnedBy {
     pub user: i64,
     /// A person in the console.
     pub agent: i64,
-    /// A script with an API token.
+    /// A script with an API token (kind `token`; the field keeps its older name).
     pub api: i64,
     /// The bot or hitl itself.
     pub other: i64,
@@ -89,11 +91,13 @@ pub struct ReturnedBy {
 }
 
 impl ReturnedBy {
-    pub fn add(&mut self, kind: Option<&str>) {
-        match kind {
-            Some("user") => self.user += 1,
-            Some("agent") => self.agent += 1,
-            Some("api") => self.api += 1,
+    /// Counts one handoff: returned by `kind`'s party, `Some(None)` by one of no known kind,
+    /// or `None` when still paused.
+    pub fn add(&mut self, returned: Option<Option<ActorKind>>) {
+        match returned {
+            Some(Some(ActorKind::User)) => self.user += 1,
+            Some(Some(ActorKind::Agent)) => self.agent += 1,
+            Some(Some(ActorKind::Token)) => self.api += 1,
             Some(_) => self.other += 1,
             None => self.still_paused += 1,
         }
@@ -200,7 +204,14 @@ mod tests {
     #[test]
     fn shares_are_of_the_returned_handoffs() {
         let mut r = ReturnedBy::default();
-        for kind in [Some("user"), Some("user"), Some("agent"), Some("api"), None] {
+        let kinds = [
+            Some(Some(ActorKind::User)),
+            Some(Some(ActorKind::User)),
+            Some(Some(ActorKind::Agent)),
+            Some(Some(ActorKind::Token)),
+            None,
+        ];
+        for kind in kinds {
             r.add(kind);
         }
         assert_eq!(r.returned(), 4);

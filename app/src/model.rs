@@ -42,6 +42,84 @@ impl Source {
     }
 }
 
+/// What kind of party did something: decisions look at this, never at a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActorKind {
+    /// The end user of a conversation.
+    User,
+    /// The bot's rules or an external bot.
+    Bot,
+    /// A signed-in person (agent or admin).
+    Agent,
+    /// A script or bot with an API token.
+    Token,
+    /// hitl itself.
+    System,
+    /// The retention task deleting old conversations.
+    Retention,
+}
+
+impl ActorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::User => "user",
+            ActorKind::Bot => "bot",
+            ActorKind::Agent => "agent",
+            ActorKind::Token => "token",
+            ActorKind::System => "system",
+            ActorKind::Retention => "retention",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "user" => ActorKind::User,
+            "bot" => ActorKind::Bot,
+            "agent" => ActorKind::Agent,
+            "token" => ActorKind::Token,
+            "system" => ActorKind::System,
+            "retention" => ActorKind::Retention,
+            _ => return None,
+        })
+    }
+
+    /// A person in the console wrote or did it (what a visitor sees as "a person").
+    pub fn is_person(self) -> bool {
+        self == ActorKind::Agent
+    }
+}
+
+/// Who did something: a kind, the account or token id where there is one, and the name shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Actor {
+    pub kind: ActorKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+impl Actor {
+    pub fn new(kind: ActorKind, id: Option<i64>, name: impl Into<String>) -> Self {
+        Actor {
+            kind,
+            id,
+            name: name.into(),
+        }
+    }
+
+    /// hitl itself.
+    pub fn system() -> Self {
+        Actor::new(ActorKind::System, None, "hitl")
+    }
+
+    /// The bot of the conversation.
+    pub fn bot() -> Self {
+        Actor::new(ActorKind::Bot, None, "bot")
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
@@ -222,13 +300,27 @@ pub struct Message {
     pub direction: Direction,
     pub text: String,
     pub payload: serde_json::Value,
-    /// Who wrote it, when it is not the user or the bot ("api", an agent's name).
+    /// The name of who wrote it, when it is not the user or the bot (an agent, a token).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
+    /// What kind of party wrote it, and their account or token id: decisions use these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_kind: Option<ActorKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_id: Option<i64>,
     pub ts: DateTime<Utc>,
 }
 
 impl Message {
+    /// Who wrote it, when the message names them.
+    pub fn actor(&self) -> Option<Actor> {
+        Some(Actor::new(
+            self.author_kind?,
+            self.author_id,
+            self.author.clone().unwrap_or_default(),
+        ))
+    }
+
     /// The typed content, when the stored payload is one hitl knows how to show.
     pub fn content(&self) -> Option<Content> {
         serde_json::from_value(self.payload.clone()).ok()
@@ -257,6 +349,11 @@ pub struct SessionOverview {
     pub avatar_url: Option<String>,
     pub is_paused: bool,
     pub paused_by: Option<String>,
+    /// The kind and id of who paused it (with `paused_by`, their name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_by_kind: Option<ActorKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_by_id: Option<i64>,
     pub paused_reason: Option<String>,
     pub paused_at: Option<DateTime<Utc>>,
     pub last_event_on: DateTime<Utc>,
@@ -453,6 +550,8 @@ pub(crate) mod fixtures {
             text: format!("m{id}"),
             payload: serde_json::json!({"type": "text", "text": format!("m{id}")}),
             author: None,
+            author_kind: Some(ActorKind::User),
+            author_id: None,
             ts,
         }
     }

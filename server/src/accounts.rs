@@ -16,6 +16,7 @@ use argon2::Argon2;
 use crate::secret::{random_hex, sha256_hex};
 use crate::store::accounts::{AccountStore, AuditEntry, NewToken, NewUser, User};
 use crate::store::{BotScope, StoreError};
+use app::model::{Actor, ActorKind};
 use throttle::Throttle;
 
 /// A browser that has not been seen for this long must sign in again.
@@ -83,6 +84,16 @@ pub struct Accounts {
     decoy_hash: tokio::sync::OnceCell<String>,
 }
 
+/// A person in the audit log, named by their email as they sign in.
+pub fn by_email(viewer: &Viewer) -> Actor {
+    Actor::new(ActorKind::Agent, Some(viewer.id), &viewer.email)
+}
+
+/// Whoever tried to sign in as `email` (the account's id when there is one).
+fn attempt(email: &str, id: Option<i64>) -> Actor {
+    Actor::new(ActorKind::Agent, id, email)
+}
+
 impl Accounts {
     pub fn new(store: Arc<dyn AccountStore>, idle: Duration) -> Self {
         Accounts {
@@ -99,13 +110,15 @@ impl Accounts {
 
     pub async fn audit(
         &self,
-        actor: Option<&str>,
+        actor: Option<&Actor>,
         action: &'static str,
         detail: impl Into<String>,
         address: Option<&str>,
     ) {
         let entry = AuditEntry {
-            actor: actor.map(str::to_string),
+            actor: actor.map(|a| a.name.clone()),
+            actor_kind: actor.map(|a| a.kind),
+            actor_id: actor.and_then(|a| a.id),
             action,
             detail: detail.into(),
             address: address.map(str::to_string),
@@ -125,7 +138,7 @@ impl Accounts {
     ) -> Result<SignedIn> {
         let email = email.trim();
         if self.throttle.blocked(email, address) {
-            self.audit(Some(email), "login.throttled", "", address)
+            self.audit(Some(&attempt(email, None)), "login.throttled", "", address)
                 .await;
             return Err(AccountError::Throttled);
         }
@@ -139,11 +152,13 @@ impl Accounts {
                 .clone(),
         };
         let matches = verify_password(password, &hash).await;
+        let user_id = user.as_ref().map(|u| u.viewer.id);
         let user = match user {
             Some(user) if matches && user.active => user,
             _ => {
                 self.throttle.failed(email, address);
-                self.audit(Some(email), "login.failed", "", address).await;
+                let tried = attempt(email, user_id);
+                self.audit(Some(&tried), "login.failed", "", address).await;
                 return Err(AccountError::BadCredentials);
             }
         };
@@ -153,7 +168,7 @@ impl Accounts {
         self.store
             .create_login_session(&sha256_hex(&token), user.viewer.id, &csrf)
             .await?;
-        self.audit(Some(&user.viewer.email), "login", "", address)
+        self.audit(Some(&by_email(&user.viewer)), "login", "", address)
             .await;
         Ok(SignedIn {
             token,
@@ -186,7 +201,8 @@ impl Accounts {
         if let Err(e) = self.store.delete_login_session(&sha256_hex(token)).await {
             tracing::error!(error = %e, "could not end a session");
         }
-        self.audit(Some(&viewer.email), "logout", "", address).await;
+        self.audit(Some(&by_email(viewer)), "logout", "", address)
+            .await;
     }
 
     /// Changes the viewer's own password; their other browsers are signed out.
@@ -206,7 +222,7 @@ impl Accounts {
         self.store
             .delete_login_sessions_of(viewer.id, Some(&sha256_hex(token)))
             .await?;
-        self.audit(Some(&viewer.email), "password.changed", "", None)
+        self.audit(Some(&by_email(viewer)), "password.changed", "", None)
             .await;
         Ok(())
     }
@@ -306,7 +322,7 @@ impl Accounts {
         let info = self.store.create_token(&new).await?;
         let scope = bot_id.as_deref().unwrap_or("every bot");
         self.audit(
-            Some(&admin.email),
+            Some(&by_email(admin)),
             "token.created",
             format!("{name} (#{}, {scope})", info.id),
             None,
@@ -322,7 +338,7 @@ impl Accounts {
             .await?
             .ok_or(AccountError::NotFound("token"))?;
         self.audit(
-            Some(&admin.email),
+            Some(&by_email(admin)),
             "token.revoked",
             format!("{} (#{id})", info.name),
             None,
@@ -369,7 +385,7 @@ impl Accounts {
         };
         let user = self.store.create_user(&new).await?;
         self.audit(
-            Some(&admin.email),
+            Some(&by_email(admin)),
             "user.created",
             format!("{email} ({})", role.as_str()),
             None,
@@ -410,7 +426,7 @@ impl Accounts {
             active,
             bots.join(", ")
         );
-        self.audit(Some(&admin.email), "user.changed", detail, None)
+        self.audit(Some(&by_email(admin)), "user.changed", detail, None)
             .await;
         Ok(user.into())
     }
@@ -424,7 +440,7 @@ impl Accounts {
             .await?;
         self.store.delete_login_sessions_of(id, None).await?;
         self.audit(
-            Some(&admin.email),
+            Some(&by_email(admin)),
             "password.reset",
             user.viewer.email.clone(),
             None,

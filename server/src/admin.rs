@@ -109,7 +109,7 @@ impl AdminPort for AdminService {
     ) -> Result<BotInfo, AppError> {
         admin_only(admin)?;
         self.engine
-            .set_retention_days(&bot_id, days, &admin.email)
+            .set_retention_days(&bot_id, days, &crate::accounts::by_email(admin))
             .await
             .map_err(engine_error)?;
         self.bot_info(&bot_id).await
@@ -123,7 +123,7 @@ impl AdminPort for AdminService {
     ) -> Result<(), AppError> {
         admin_only(admin)?;
         self.engine
-            .delete_session(&bot_id, session_id, &admin.email)
+            .delete_session(&bot_id, session_id, &crate::accounts::by_email(admin))
             .await
             .map_err(engine_error)
     }
@@ -136,7 +136,7 @@ impl AdminPort for AdminService {
     ) -> Result<BotInfo, AppError> {
         admin_only(admin)?;
         self.engine
-            .set_bot_paused(&bot_id, !running, &admin.email)
+            .set_bot_paused(&bot_id, !running, &crate::accounts::by_email(admin))
             .await
             .map_err(engine_error)?;
         self.bot_info(&bot_id).await

@@ -1,5 +1,6 @@
 //! The bots this server runs: loaded from `<bots-dir>/<bot-id>.toml` at start.
 
+pub mod action;
 pub mod external;
 pub mod rules;
 

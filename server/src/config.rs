@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use crate::store::sqlite::Durability;
+use crate::store::Durability;
 
 #[derive(Debug, Clone, Parser)]
 #[command(

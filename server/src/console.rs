@@ -12,7 +12,6 @@ use app::port::ConsolePort;
 
 use crate::accounts::scope_of;
 use crate::engine::{Engine, EngineError, Target};
-use crate::store::ActorKind;
 
 /// The newest notifications the bell shows.
 const BELL_SIZE: u32 = 30;
@@ -174,7 +173,7 @@ impl ConsolePort for EnginePort {
                 bot_id,
                 Target::Id(session_id),
                 paused,
-                (&viewer.name, ActorKind::Agent),
+                &viewer.actor(),
                 None,
             )
             .await
@@ -190,7 +189,7 @@ impl ConsolePort for EnginePort {
     ) -> Result<Message, AppError> {
         may_work_on(viewer, bot_id)?;
         self.engine
-            .agent_reply(bot_id, session_id, &text, &viewer.name)
+            .agent_reply(bot_id, session_id, &text, &viewer.actor())
             .await
             .map_err(to_app)
     }

@@ -11,5 +11,6 @@ pub mod console;
 pub mod engine;
 pub mod http;
 pub mod secret;
+pub mod sqlite;
 pub mod startup;
 pub mod store;

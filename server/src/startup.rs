@@ -19,8 +19,8 @@ use crate::channels::Outboxes;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::http::{self, AppState, Auth};
-use crate::store::sqlite::SqliteStore;
-use crate::store::{Store, StoreError};
+use crate::sqlite::SqliteStore;
+use crate::store::{Durability, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -28,6 +28,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("bot definitions: {0}")]
     Bots(#[from] bots::LoadError),
+    #[error("unsupported database {0:?}: hitl stores its data in SQLite (sqlite://file)")]
+    Database(String),
     #[error("accounts: {0}")]
     Accounts(String),
     #[error("leptos configuration: {0}")]
@@ -45,7 +47,7 @@ const VISITOR_WINDOW: Duration = Duration::from_secs(10 * 60);
 
 pub struct Server {
     pub router: axum::Router,
-    pub store: SqliteStore,
+    pub store: Arc<dyn Store>,
     pub engine: Arc<Engine>,
     /// A token generated on this start, to be shown once.
     pub new_token: Option<String>,
@@ -55,7 +57,7 @@ pub struct Server {
 }
 
 pub async fn build(config: &Config) -> Result<Server, StartError> {
-    let store = SqliteStore::open(&config.database_url, config.durability).await?;
+    let store = open_store(&config.database_url, config.durability).await?;
     let definitions = bots::load_definitions(&config.bots_dir)?;
     let mut stored_paused = Vec::new();
     for d in &definitions {
@@ -76,7 +78,7 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
     let bots = Bots::new(definitions, |id| stored_paused.iter().any(|p| p == id));
 
     let accounts = Arc::new(Accounts::new(
-        Arc::new(store.clone()),
+        store.clone(),
         Duration::from_secs(config.session_idle_minutes * 60),
     ));
     let new_token = accounts
@@ -91,7 +93,7 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
     let auth = Arc::new(Auth::new(bootstrap, accounts, config.secure_cookies));
 
     let engine = Arc::new(Engine::new(
-        Arc::new(store.clone()),
+        store.clone(),
         Bus::new(config.event_buffer.max(1)),
         bots,
     ));
@@ -99,7 +101,7 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let every = Duration::from_secs(config.retention_every_minutes.max(1) * 60);
     crate::engine::retention::spawn(engine.clone(), every, stopping.clone());
-    spawn_checkpoints(store.clone(), stopping.clone());
+    spawn_maintenance(store.clone(), stopping.clone());
     let state = AppState {
         engine: engine.clone(),
         auth,
@@ -122,6 +124,16 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
     })
 }
 
+/// The store the URL names.
+pub async fn open_store(url: &str, durability: Durability) -> Result<Arc<dyn Store>, StartError> {
+    if url.starts_with("sqlite:") {
+        return Ok(Arc::new(SqliteStore::open(url, durability).await?));
+    }
+    // Only the scheme: the rest may hold a password.
+    let scheme = url.split(':').next().unwrap_or_default();
+    Err(StartError::Database(scheme.into()))
+}
+
 /// Leptos settings: from the environment cargo-leptos sets, with defaults that work when the
 /// binary is started by hand from the repository root.
 fn leptos_options(config: &Config) -> Result<LeptosOptions, StartError> {
@@ -135,17 +147,18 @@ fn leptos_options(config: &Config) -> Result<LeptosOptions, StartError> {
     Ok(options)
 }
 
-/// How often the WAL is copied into the database file, away from the commits.
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// How often the store's upkeep runs (for SQLite: copying the WAL into the database file, away
+/// from the commits).
+const MAINTAIN_EVERY: Duration = Duration::from_secs(1);
 
-fn spawn_checkpoints(store: SqliteStore, mut stopping: tokio::sync::watch::Receiver<bool>) {
+fn spawn_maintenance(store: Arc<dyn Store>, mut stopping: tokio::sync::watch::Receiver<bool>) {
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+        let mut every = tokio::time::interval(MAINTAIN_EVERY);
         loop {
             tokio::select! {
                 _ = every.tick() => {
-                    if let Err(e) = store.checkpoint().await {
-                        tracing::warn!(error = %e, "wal checkpoint failed");
+                    if let Err(e) = store.maintain().await {
+                        tracing::warn!(error = %e, "store upkeep failed");
                     }
                 }
                 Ok(()) = stopping.changed() => return,

@@ -9,7 +9,6 @@ use common::{
     WELCOME_BOT,
 };
 use serde_json::Value;
-use server::store::Store;
 use tokio_tungstenite::tungstenite;
 
 fn seq(event: &Value) -> i64 {

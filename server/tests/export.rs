@@ -108,7 +108,7 @@ async fn an_export_parses_back_to_the_conversation_with_its_segments_and_handoff
             mark("HITL_STOP", "human", ""),
             mark("Human in the loop disabled. Bot resumed.", "human", ""),
             mark(
-                "Resumed by bot: user cancelled the request",
+                "Resumed by the user: user cancelled the request",
                 "human",
                 "resumed"
             ),

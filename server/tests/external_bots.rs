@@ -145,3 +145,78 @@ async fn a_bot_that_does_not_answer_in_time_gives_the_fallback() {
     let answer = converse(&app, "slow-bot", "u1", "hello").await;
     assert_failure_reported(&app, "slow-bot", &answer, "no answer within 200 ms").await;
 }
+
+#[tokio::test]
+async fn a_bot_that_answers_after_an_agent_took_over_sends_nothing() {
+    // The fake bot tells the test it was asked, then answers only when the test lets it.
+    let (asked_tx, mut asked) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let (go_tx, go) = tokio::sync::watch::channel(false);
+    let bot = serve(Router::new().route(
+        "/bot",
+        post(move || {
+            let (asked_tx, mut go) = (asked_tx.clone(), go.clone());
+            async move {
+                let _ = asked_tx.send(());
+                let _ = go.wait_for(|released| *released).await;
+                Json(json!({
+                    "messages": [{ "type": "text", "text": "a late bot answer" }],
+                    "actions": [{ "type": "unpause" }]
+                }))
+            }
+        }),
+    ))
+    .await;
+    let app = spawn_app_with_bots(&[(
+        "late-bot",
+        &format!("[external]\nkind = \"webhook\"\nurl = \"{bot}/bot\"\ntimeout_ms = 20000\n"),
+    )])
+    .await;
+    let user_says = {
+        let (client, url) = (
+            reqwest::Client::new(),
+            app.url(&bot_path("late-bot", "/converse/u1")),
+        );
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(common::TOKEN)
+                .json(&json!({ "type": "text", "text": "anyone there?" }))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        })
+    };
+    asked.recv().await.expect("the bot was asked");
+    app.post(
+        &bot_path("late-bot", "/mod/hitl/channel/api/user/u1/pause"),
+        json!({ "reason": "taking this one" }),
+    )
+    .await
+    .expect(200);
+    go_tx.send(true).unwrap();
+    let answer = user_says.await.unwrap();
+    assert_eq!(answer["responses"], json!([]), "nothing reaches the user");
+    assert_eq!(
+        answer["paused"], true,
+        "the bot's unpause does not undo the agent's"
+    );
+    let id = answer["sessionId"].as_i64().unwrap();
+    let texts = app.texts("late-bot", id).await;
+    assert_eq!(
+        texts,
+        [
+            "anyone there?",
+            "Paused by api: taking this one",
+            "The bot's answer was not sent: an agent had taken over"
+        ]
+    );
+    let session = app
+        .get(&bot_path("late-bot", &format!("/mod/hitl/sessions/{id}")))
+        .await
+        .expect(200);
+    assert_eq!(session["isPaused"], true);
+    assert_eq!(session["pausedByKind"], "token");
+}

@@ -6,7 +6,6 @@ pub mod common;
 use common::browser::Browser;
 use common::{bot_path, spawn_app, spawn_app_with_bots, text, welcome, TestApp};
 use serde_json::{json, Value};
-use server::store::Store;
 
 async fn search(app: &TestApp, query: &str) -> Value {
     app.get(&format!("/api/v1/history/search?{query}"))
@@ -347,6 +346,7 @@ async fn pauses_agent_replies_and_deletions_are_in_the_audit_log_with_who_and_wh
         .map(|e| {
             assert_eq!(e["botId"], "welcome-bot");
             assert_eq!(e["sessionId"], id);
+            assert_eq!(e["actorKind"], "token", "the --api-token acted: {e}");
             (
                 e["action"].as_str().unwrap().to_string(),
                 e["actor"].as_str().unwrap().to_string(),
@@ -358,11 +358,22 @@ async fn pauses_agent_replies_and_deletions_are_in_the_audit_log_with_who_and_wh
     assert_eq!(
         lines,
         [
-            line("session.deleted", "token bootstrap", ""),
+            line("session.deleted", "api", ""),
             line("session.resumed", "api", ""),
             line("session.paused", "api", "billing"),
         ]
     );
+    // Who is found by kind: no person did any of it.
+    let by_people = app
+        .get("/api/v1/audit?action=session.&actorKind=agent")
+        .await
+        .expect(200);
+    assert_eq!(by_people["entries"], json!([]));
+    let by_tokens = app
+        .get("/api/v1/audit?action=session.&actorKind=token")
+        .await
+        .expect(200);
+    assert_eq!(by_tokens["entries"].as_array().unwrap().len(), 3);
     let replies = app
         .get("/api/v1/audit?action=message.agent")
         .await

@@ -209,6 +209,38 @@ async fn a_message_is_answered_through_the_send_api_once_even_when_redelivered()
 }
 
 #[tokio::test]
+async fn a_delivery_that_could_not_be_stored_is_taken_when_redelivered() {
+    let (graph, mut sent) = fake_graph(0).await;
+    let app = app_with_messenger(&graph).await;
+    // The database refuses the message for a while (as a full disk would).
+    app.sql(
+        "create trigger refuse before insert on messages when new.text = 'parcel broken' \
+         begin select raise(abort, 'refused by the test'); end",
+    )
+    .await;
+    let body = text_event("psid-9", "m.9", "parcel broken");
+    let refused = deliver(&app, &body, Some(sign(&body))).await;
+    assert_eq!(refused.status(), 500, "Meta is told to deliver it again");
+    app.sql("drop trigger refuse").await;
+    assert_eq!(deliver(&app, &body, Some(sign(&body))).await.status(), 200);
+    let reply = sent.recv().await.unwrap();
+    assert_eq!(
+        reply["message"],
+        json!({ "text": "You said: parcel broken" })
+    );
+    let sessions = app
+        .get(&bot_path("fb-bot", "/mod/hitl/sessions"))
+        .await
+        .expect(200);
+    let id = sessions["sessions"][0]["id"].as_i64().unwrap();
+    assert_eq!(
+        app.texts("fb-bot", id).await,
+        ["parcel broken", "You said: parcel broken"],
+        "the redelivery was stored once"
+    );
+}
+
+#[tokio::test]
 async fn hitl_start_sends_a_button_template_and_the_agent_reply_is_plain_text() {
     let (graph, mut sent) = fake_graph(0).await;
     let app = app_with_messenger(&graph).await;

@@ -122,7 +122,7 @@ async fn the_seed_scenario_works_end_to_end() {
             "Hi Ada, I am here.",
             "HITL_STOP",
             "Human in the loop disabled. Bot resumed.",
-            "Resumed by bot: user cancelled the request",
+            "Resumed by the user: user cancelled the request",
             "hello again",
             "You said: hello again",
         ]

@@ -600,3 +600,48 @@ async fn the_longest_message_arrives_whole_over_the_socket() {
     assert!(app.texts(WELCOME_BOT, id).await.contains(&text));
     chat.close().await;
 }
+
+#[tokio::test]
+async fn an_agent_named_bot_is_still_a_person_joining() {
+    use server::store::accounts::NewUser;
+    let app = spawn_app().await;
+    let new = NewUser {
+        email: "bot@test.local".into(),
+        name: "bot".into(),
+        password_hash: server::accounts::hash_password(common::AGENT_PASSWORD)
+            .await
+            .unwrap(),
+        role: app::account::Role::Agent,
+        bots: vec!["welcome-bot".into()],
+    };
+    app.store.create_user(&new).await.unwrap();
+    let visitor = new_visitor(&app, None).await;
+    let (mut chat, _) = Chat::join(&app, &visitor, None).await;
+    chat.say("c1", "my parcel is broken").await;
+    chat.items_until_text("You said: my parcel is broken").await;
+    let id = web_session(&app, &visitor).await["id"].as_i64().unwrap();
+
+    let mut agent =
+        common::browser::Browser::signed_in(&app, "bot@test.local", common::AGENT_PASSWORD).await;
+    let reply = agent
+        .call(
+            reqwest::Method::POST,
+            &welcome(&format!("/mod/hitl/sessions/{id}/message")),
+            Some(json!({ "message": "I am a person, sorry about the parcel" })),
+            true,
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let items = chat
+        .items_until_text("I am a person, sorry about the parcel")
+        .await;
+    let joined = items
+        .iter()
+        .find(|i| i["from"] == "paused")
+        .expect("the pause reached the visitor");
+    assert_eq!(joined["byPerson"], true, "a person joined: {items:?}");
+    let person = items.last().unwrap();
+    assert_eq!(person["from"], "person");
+    assert_eq!(person["name"], "bot");
+    chat.close().await;
+}

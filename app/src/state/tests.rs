@@ -20,6 +20,8 @@ fn session(id: i64, last: i64) -> SessionOverview {
         avatar_url: None,
         is_paused: false,
         paused_by: None,
+        paused_by_kind: None,
+        paused_by_id: None,
         paused_reason: None,
         paused_at: None,
         last_event_on: t(last),

@@ -8,7 +8,7 @@ use app::model::{Button, Content, Level, SessionOverview};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::rules::Action;
+use super::action::Action;
 
 /// A bot's `[external]` table.
 #[derive(Debug, Clone, Deserialize)]

@@ -2,6 +2,8 @@
 //! matches the user's message runs its actions in order. See README "Writing bot rules".
 
 use app::model::{Button, Content, Level, QuickReply};
+
+pub use super::action::Action;
 use regex::Regex;
 use serde::Deserialize;
 
@@ -34,24 +36,6 @@ struct Condition {
     text_regex: Option<Regex>,
     payload: Option<String>,
     payload_regex: Option<Regex>,
-}
-
-/// One step of a rule. Texts may use `{text}`, `{payload}`, `{name}` (or `{user.fullName}`),
-/// `{userId}`, `{channel}`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    Reply(Content),
-    Notify {
-        message: String,
-        level: Level,
-        url: Option<String>,
-    },
-    Pause {
-        reason: Option<String>,
-    },
-    Unpause {
-        reason: Option<String>,
-    },
 }
 
 /// What the rules decided for one message.

@@ -5,13 +5,9 @@
 use crate::secret::{random_hex, same, sha256_hex};
 use crate::store::{SessionKey, Visitor};
 use app::chat::wire::{ChatBody, ChatItem};
-use app::model::{Message, Source};
+use app::model::{ActorKind, Message, Source};
 
 pub const CHANNEL: &str = "web";
-
-/// Pauses by these actors are hand-overs, not a person joining: the person shows up with their
-/// first message.
-const HAND_OVER_ACTORS: [&str; 2] = ["bot", "api"];
 
 /// A new visitor of `bot_id` and the secret only their browser will know.
 pub fn new_visitor(bot_id: &str, name: Option<String>) -> (Visitor, String) {
@@ -39,28 +35,23 @@ pub fn session_key(bot_id: &str, visitor_id: &str) -> SessionKey {
 }
 
 /// The message as the visitor may see it; `None` for lines meant for agents only (why a
-/// conversation was paused, a bot failure).
+/// conversation was paused, a bot failure). Only a person in the console is shown as a person
+/// joining, with their name: a pause by the bot or a token is a hand-over, and the person shows
+/// up with their first message.
 pub fn chat_item(message: &Message) -> Option<ChatItem> {
     let content = message.content()?;
+    let by_person = message.author_kind.is_some_and(ActorKind::is_person);
     let body = match message.source {
         Source::User => ChatBody::Visitor { content },
         Source::Bot => ChatBody::Bot { content },
         Source::Agent => ChatBody::Person {
-            name: message
-                .author
-                .clone()
-                .filter(|a| a != "agent" && a != "api"),
+            name: message.author.clone().filter(|_| by_person),
             content,
         },
         Source::System => match content {
             app::model::Content::System {
                 paused: Some(true), ..
-            } => ChatBody::Paused {
-                by_person: !message
-                    .author
-                    .as_deref()
-                    .is_some_and(|a| HAND_OVER_ACTORS.contains(&a)),
-            },
+            } => ChatBody::Paused { by_person },
             app::model::Content::System {
                 paused: Some(false),
                 ..
@@ -81,7 +72,7 @@ mod tests {
     use app::model::{Content, Direction};
     use chrono::Utc;
 
-    fn message(source: Source, author: Option<&str>, content: Content) -> Message {
+    fn message(source: Source, author: Option<(&str, ActorKind)>, content: Content) -> Message {
         Message {
             id: 7,
             session_id: 1,
@@ -90,16 +81,18 @@ mod tests {
             direction: Direction::Out,
             text: content.preview(),
             payload: serde_json::to_value(&content).unwrap(),
-            author: author.map(str::to_string),
+            author: author.map(|(name, _)| name.to_string()),
+            author_kind: author.map(|(_, kind)| kind),
+            author_id: None,
             ts: Utc::now(),
         }
     }
 
-    fn system(paused: Option<bool>, author: &str) -> Message {
+    fn system(paused: Option<bool>, author: &str, kind: ActorKind) -> Message {
         let text = "Paused by agent: rude user".to_string();
         message(
             Source::System,
-            Some(author),
+            Some((author, kind)),
             Content::System { text, paused },
         )
     }
@@ -117,25 +110,45 @@ mod tests {
 
     #[test]
     fn pause_lines_reach_the_visitor_without_the_reason() {
-        let item = chat_item(&system(Some(true), "agent")).unwrap();
+        let item = chat_item(&system(Some(true), "Grace", ActorKind::Agent)).unwrap();
         assert_eq!(item.body, ChatBody::Paused { by_person: true });
         let json = serde_json::to_string(&item).unwrap();
         assert!(!json.contains("rude"), "{json}");
-        let bot = chat_item(&system(Some(true), "bot")).unwrap();
+        let bot = chat_item(&system(Some(true), "bot", ActorKind::Bot)).unwrap();
         assert_eq!(bot.body, ChatBody::Paused { by_person: false });
-        let resumed = chat_item(&system(Some(false), "bot")).unwrap();
+        let token = chat_item(&system(Some(true), "crm", ActorKind::Token)).unwrap();
+        assert_eq!(token.body, ChatBody::Paused { by_person: false });
+        let resumed = chat_item(&system(Some(false), "bot", ActorKind::Bot)).unwrap();
         assert_eq!(resumed.body, ChatBody::Resumed);
     }
 
     #[test]
+    fn a_person_is_a_person_whatever_their_name() {
+        for name in ["bot", "api", "agent"] {
+            let item = chat_item(&system(Some(true), name, ActorKind::Agent)).unwrap();
+            assert_eq!(item.body, ChatBody::Paused { by_person: true }, "{name}");
+            let text = Content::Text { text: "Hi".into() };
+            let reply = message(Source::Agent, Some((name, ActorKind::Agent)), text.clone());
+            assert_eq!(
+                chat_item(&reply).unwrap().body,
+                ChatBody::Person {
+                    name: Some(name.into()),
+                    content: text
+                }
+            );
+        }
+    }
+
+    #[test]
     fn other_system_lines_stay_with_the_agents() {
-        assert_eq!(chat_item(&system(None, "hitl")), None);
+        assert_eq!(chat_item(&system(None, "hitl", ActorKind::System)), None);
     }
 
     #[test]
     fn agent_messages_come_from_a_person() {
         let text = Content::Text { text: "Hi".into() };
-        let item = chat_item(&message(Source::Agent, Some("agent"), text.clone())).unwrap();
+        let by_token = message(Source::Agent, Some(("crm", ActorKind::Token)), text.clone());
+        let item = chat_item(&by_token).unwrap();
         assert_eq!(
             item.body,
             ChatBody::Person {
@@ -143,7 +156,12 @@ mod tests {
                 content: text.clone()
             }
         );
-        let named = chat_item(&message(Source::Agent, Some("Grace"), text.clone())).unwrap();
+        let by_grace = message(
+            Source::Agent,
+            Some(("Grace", ActorKind::Agent)),
+            text.clone(),
+        );
+        let named = chat_item(&by_grace).unwrap();
         assert_eq!(
             named.body,
             ChatBody::Person {

@@ -2,8 +2,12 @@
 
 use app::history::{time_range, HistoryPage, HistoryQuery, Transcript};
 
-use super::{Engine, EngineError, Result};
+use app::model::Actor;
+
+use super::clock::Clock;
+use super::{steps, Engine, EngineError, Result};
 use crate::store::history::{ExportStream, Search};
+use crate::store::write::{apply, Change, WriteTx};
 use crate::store::BotScope;
 
 /// A transcript holds at most this many messages (a longer conversation is exported instead).
@@ -65,9 +69,28 @@ impl Engine {
     }
 
     /// Deletes a conversation and all it held; consoles drop it live.
-    pub async fn delete_session(&self, bot_id: &str, session_id: i64, actor: &str) -> Result<()> {
+    pub async fn delete_session(&self, bot_id: &str, session_id: i64, actor: &Actor) -> Result<()> {
         self.session(bot_id, session_id).await?;
-        self.store.delete_session(session_id, actor).await?;
+        let delete = DeleteSession {
+            session_id,
+            actor: actor.clone(),
+        };
+        apply(self.store(), delete).await?;
         Ok(())
+    }
+}
+
+struct DeleteSession {
+    session_id: i64,
+    actor: Actor,
+}
+
+#[async_trait::async_trait]
+impl Change for DeleteSession {
+    type Output = String;
+
+    async fn apply(&self, tx: &mut dyn WriteTx) -> crate::store::Result<String> {
+        let at = Clock::start().tick();
+        steps::delete_session(tx, self.session_id, &self.actor, at).await
     }
 }

@@ -1,14 +1,19 @@
-//! A user's message arrives: record it, decide whether the bot sees it, run the bot's rules.
-
-use app::model::{Content, Message, Profile, SessionOverview};
+//! A user's message arrives: record it, let the bot decide, apply what it decided. One path for
+//! every bot: a bot of rules decides inside the write that records the message (one commit per
+//! turn); an external bot is asked after that write, outside any transaction, and its answer is
+//! applied in a second write that reads the session again.
 
 use std::sync::Arc;
 
-use super::pause::pause_change;
+use app::model::{Actor, ActorKind, Content, Message, Profile, SessionOverview, Source};
+
+use super::clock::Clock;
+use super::steps::{self, PauseChange, Recorded};
 use super::{Engine, EngineError, Result};
-use crate::bots::rules::{Action, Context, Rules};
-use crate::bots::BotEntry;
-use crate::store::{ActorKind, Decide, NewNotification, SessionKey, TurnAction};
+use crate::bots::action::Action;
+use crate::bots::rules::{Context, Rules};
+use crate::store::write::{apply, Change, WriteTx};
+use crate::store::{NewNotification, SessionKey};
 
 /// A message from a user on a channel.
 #[derive(Debug, Clone)]
@@ -27,123 +32,82 @@ pub struct Outcome {
     pub paused: bool,
 }
 
-/// The actor recorded when a bot's rules pause or resume a conversation.
-const BOT_ACTOR: &str = "bot";
+/// The line agents see when a bot answered after a person took the conversation over.
+pub const ANSWER_NOT_SENT: &str = "The bot's answer was not sent: an agent had taken over";
 
 impl Engine {
     pub async fn receive(&self, incoming: Incoming) -> Result<Outcome> {
-        validate(&incoming.content)?;
-        let bot = self.bot(&incoming.key.bot_id)?;
-        if let (Some(rules), None, false) = (&bot.rules, &bot.external, bot.is_paused()) {
-            return self.rules_turn(bot, rules.clone(), incoming).await;
-        }
-        let bot_id = incoming.key.bot_id.clone();
-        let recorded = self
-            .store
-            .record_user_message(&incoming.key, &incoming.profile, &incoming.content)
-            .await?;
-        let mut session = recorded.session;
-        // The bot-wide switch lets nothing through; a paused conversation still lets through the
-        // rules marked `while_paused` (the user's way back to the bot). An external bot sees
-        // nothing while paused.
-        let actions = if bot.is_paused() {
-            Vec::new()
-        } else if let Some(external) = &bot.external {
-            if session.is_paused {
-                Vec::new()
-            } else {
-                match external.ask(&session, &incoming.content).await {
-                    Ok(actions) => actions,
-                    Err(reason) => {
-                        self.bot_failed(&bot_id, &session, &reason).await?;
-                        let text = external.settings.fallback.clone();
-                        vec![Action::Reply(Content::Text { text })]
-                    }
-                }
-            }
-        } else {
-            Vec::new()
-        };
-        let mut responses = Vec::new();
-        for action in actions {
-            match action {
-                Action::Reply(content) => {
-                    let message = self.bot_says(session.id, content.clone()).await?;
-                    session.last_message = Some(message);
-                    responses.push(content);
-                }
-                Action::Notify {
-                    message,
-                    level,
-                    url,
-                } => {
-                    let new = NewNotification::about(session.id, message, level, url);
-                    self.notify(&bot_id, new).await?;
-                }
-                Action::Pause { reason } => {
-                    session = self
-                        .pause_session(
-                            &bot_id,
-                            session.id,
-                            true,
-                            (BOT_ACTOR, ActorKind::Bot),
-                            reason,
-                        )
-                        .await?;
-                }
-                // Only the user's own request reaches the rules while paused.
-                Action::Unpause { reason } => {
-                    let actor = (BOT_ACTOR, ActorKind::User);
-                    session = self
-                        .pause_session(&bot_id, session.id, false, actor, reason)
-                        .await?;
-                }
-            }
-        }
-        Ok(Outcome {
-            paused: session.is_paused || bot.is_paused(),
-            session,
-            message: recorded.message,
-            responses,
-        })
+        let outcome = self.receive_delivery(incoming, None).await?;
+        outcome.ok_or_else(|| EngineError::Invalid("a message without a key was a repeat".into()))
     }
 
-    /// A user's message to a bot of rules: the message and everything the rules do with it are
-    /// stored in one write (the rules decide inside it, on the session as stored).
-    async fn rules_turn(
+    /// Like [`Engine::receive`] for a channel that redelivers: `None` when the message with
+    /// this delivery key was stored before. The key is taken in the write that stores the
+    /// message, so a write that fails leaves it free for the redelivery.
+    pub async fn receive_once(
         &self,
-        bot: &BotEntry,
-        rules: Arc<Rules>,
         incoming: Incoming,
-    ) -> Result<Outcome> {
+        delivery_key: String,
+    ) -> Result<Option<Outcome>> {
+        self.receive_delivery(incoming, Some(delivery_key)).await
+    }
+
+    async fn receive_delivery(
+        &self,
+        incoming: Incoming,
+        delivery_key: Option<String>,
+    ) -> Result<Option<Outcome>> {
+        validate(&incoming.content)?;
+        let bot = self.bot(&incoming.key.bot_id)?;
+        // The bot-wide switch lets nothing through.
+        let rules = bot.rules.clone().filter(|_| !bot.is_paused());
         let content = incoming.content.clone();
-        let decide: Decide = Box::new(move |session| {
-            let ctx = Context {
-                content: &content,
-                name: session.display_name(),
-                user_id: &session.user_id,
-                channel: &session.channel,
+        let turn = UserTurn {
+            incoming,
+            delivery_key,
+            rules,
+        };
+        let Some(mut turn) = apply(self.store(), turn).await? else {
+            return Ok(None);
+        };
+        // An external bot sees nothing while the conversation is paused.
+        let external = bot.external.as_ref().filter(|_| !bot.is_paused());
+        if let (Some(external), false) = (external, turn.session.is_paused) {
+            let answer = match external.ask(&turn.session, &content).await {
+                Ok(actions) => Answer::Actions(actions),
+                Err(reason) => {
+                    tracing::warn!(
+                        bot_id = bot.id,
+                        session_id = turn.session.id,
+                        reason,
+                        "external bot failed"
+                    );
+                    Answer::Failed {
+                        reason,
+                        fallback: external.settings.fallback.clone(),
+                    }
+                }
             };
-            let actions = rules.decide(&ctx, session.is_paused).map(|d| d.actions);
-            actions
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(turn_action)
-                .collect()
-        });
-        let turn = self
-            .store
-            .record_turn(&incoming.key, &incoming.profile, &incoming.content, decide)
+            let applied = apply(
+                self.store(),
+                BotAnswer {
+                    session_id: turn.session.id,
+                    answer,
+                },
+            )
             .await?;
+            turn.session = applied.session;
+            turn.replies = applied.replies;
+        }
         for reply in &turn.replies {
             self.deliver(&turn.session, reply);
         }
-        Ok(Outcome {
+        Ok(Some(Outcome {
             paused: turn.session.is_paused || bot.is_paused(),
             responses: turn.replies.iter().filter_map(Message::content).collect(),
-            message: turn.recorded.message,
+            message: turn.message,
             session: turn.session,
-        })
+        }))
     }
 
     /// A bot or backend sends a message to a user outside a conversation turn (the outbound REST
@@ -157,7 +121,16 @@ impl Engine {
         }
         validate_not_empty(&content)?;
         let session = self.session_by_key(key).await?;
-        self.bot_says(session.id, content).await
+        let r = apply(
+            self.store(),
+            BotMessage {
+                session_id: session.id,
+                content,
+            },
+        )
+        .await?;
+        self.deliver(&r.session, &r.message);
+        Ok(r.message)
     }
 
     /// Messages sent to a Converse user after the message `after` (bot answers, agent replies,
@@ -174,48 +147,200 @@ impl Engine {
             .messages_after(session.id, after, true, limit)
             .await?)
     }
+}
 
-    /// An external bot failed: the agents see why (a system line and a notification).
-    async fn bot_failed(
-        &self,
-        bot_id: &str,
-        session: &SessionOverview,
-        reason: &str,
-    ) -> Result<()> {
-        tracing::warn!(
-            bot_id,
-            session_id = session.id,
-            reason,
-            "external bot failed"
-        );
-        let line = Content::System {
-            text: format!("The bot did not answer: {reason}"),
-            paused: None,
+/// The user's message and the bot's answers as stored.
+struct Turn {
+    message: Message,
+    replies: Vec<Message>,
+    session: SessionOverview,
+}
+
+/// Records a user's message and, for a bot of rules, what the rules do with it, decided on the
+/// session as stored with the message.
+struct UserTurn {
+    incoming: Incoming,
+    delivery_key: Option<String>,
+    rules: Option<Arc<Rules>>,
+}
+
+#[async_trait::async_trait]
+impl Change for UserTurn {
+    type Output = Option<Turn>;
+
+    async fn apply(&self, tx: &mut dyn WriteTx) -> crate::store::Result<Option<Turn>> {
+        let mut clock = Clock::start();
+        let at = clock.tick();
+        if let Some(key) = &self.delivery_key {
+            if !tx.take_delivery_key(key, at).await? {
+                return Ok(None);
+            }
+        }
+        let Incoming {
+            key,
+            profile,
+            content,
+        } = &self.incoming;
+        let Recorded { session, message } =
+            steps::user_message(tx, key, profile, content, at).await?;
+        let actions = match &self.rules {
+            Some(rules) => {
+                let ctx = Context {
+                    content,
+                    name: session.display_name(),
+                    user_id: &session.user_id,
+                    channel: &session.channel,
+                };
+                let decision = rules.decide(&ctx, session.is_paused);
+                decision.map(|d| d.actions).unwrap_or_default()
+            }
+            None => Vec::new(),
         };
-        self.store
-            .record_outgoing_message(session.id, app::model::Source::System, Some("hitl"), &line)
-            .await?;
-        let new = NewNotification {
-            message: format!(
-                "{bot_id} could not answer {}: {reason}",
-                session.display_name()
-            ),
-            level: app::model::Level::Error,
-            url: None,
-            session_id: Some(session.id),
-        };
-        self.notify(bot_id, new).await?;
-        Ok(())
+        // Only a rule marked `while_paused` (the user's own way back to the bot) resumes. The
+        // line says "the user", not their name: names change and belong to the profile.
+        let resumer = Actor::new(ActorKind::User, None, "the user");
+        let applied = apply_actions(tx, session, actions, &resumer, &mut clock).await?;
+        Ok(Some(Turn {
+            message,
+            replies: applied.replies,
+            session: applied.session,
+        }))
     }
+}
 
-    /// Records a message the bot sends into a session.
-    async fn bot_says(&self, session_id: i64, content: Content) -> Result<Message> {
-        let r = self
-            .store
-            .record_outgoing_message(session_id, app::model::Source::Bot, None, &content)
-            .await?;
-        self.deliver(&r.session, &r.message);
-        Ok(r.message)
+/// An external bot's answer, or why there was none.
+enum Answer {
+    Actions(Vec<Action>),
+    Failed { reason: String, fallback: String },
+}
+
+/// Applies an external bot's answer on the session as it is now: if a person took the
+/// conversation over while the bot was thinking, nothing reaches the user and the agents see
+/// why.
+struct BotAnswer {
+    session_id: i64,
+    answer: Answer,
+}
+
+#[async_trait::async_trait]
+impl Change for BotAnswer {
+    type Output = Applied;
+
+    async fn apply(&self, tx: &mut dyn WriteTx) -> crate::store::Result<Applied> {
+        let mut clock = Clock::start();
+        let session = tx
+            .session(self.session_id)
+            .await?
+            .ok_or(crate::store::StoreError::NotFound("session"))?;
+        let actions = match &self.answer {
+            Answer::Actions(actions) => actions.clone(),
+            Answer::Failed { reason, fallback } => {
+                let text = format!("The bot did not answer: {reason}");
+                steps::system_line(tx, session.id, text, clock.tick()).await?;
+                let alert = format!(
+                    "{} could not answer {}: {reason}",
+                    session.bot_id,
+                    session.display_name()
+                );
+                let level = app::model::Level::Error;
+                let new = NewNotification::about(session.id, alert, level, None);
+                steps::notify(tx, &session.bot_id, &new, clock.tick()).await?;
+                vec![Action::Reply(Content::Text {
+                    text: fallback.clone(),
+                })]
+            }
+        };
+        if session.is_paused {
+            if actions.iter().any(|a| matches!(a, Action::Reply(_))) {
+                let r = steps::system_line(tx, session.id, ANSWER_NOT_SENT.into(), clock.tick())
+                    .await?;
+                return Ok(Applied {
+                    session: r.session,
+                    replies: Vec::new(),
+                });
+            }
+            return Ok(Applied {
+                session,
+                replies: Vec::new(),
+            });
+        }
+        apply_actions(tx, session, actions, &Actor::bot(), &mut clock).await
+    }
+}
+
+/// The session after a bot's actions, and the replies to deliver.
+struct Applied {
+    session: SessionOverview,
+    replies: Vec<Message>,
+}
+
+/// What a bot decided, applied in order: replies, notifications (an empty one is left out
+/// rather than failing the user's message), pauses by the bot, resumes by `resumer`.
+async fn apply_actions(
+    tx: &mut dyn WriteTx,
+    mut session: SessionOverview,
+    actions: Vec<Action>,
+    resumer: &Actor,
+    clock: &mut Clock,
+) -> crate::store::Result<Applied> {
+    let mut replies = Vec::new();
+    for action in actions {
+        match action {
+            Action::Reply(content) => {
+                let r = steps::outgoing_message(
+                    tx,
+                    session.id,
+                    Source::Bot,
+                    &Actor::bot(),
+                    &content,
+                    clock.tick(),
+                )
+                .await?;
+                session = r.session;
+                replies.push(r.message);
+            }
+            Action::Notify {
+                message,
+                level,
+                url,
+            } => {
+                if message.trim().is_empty() {
+                    continue;
+                }
+                let new = NewNotification::about(session.id, message, level, url);
+                steps::notify(tx, &session.bot_id, &new, clock.tick()).await?;
+            }
+            Action::Pause { reason } => {
+                let change = PauseChange::new(true, Actor::bot(), reason);
+                session = steps::set_paused(tx, session.id, &change, clock.tick())
+                    .await?
+                    .0;
+            }
+            Action::Unpause { reason } => {
+                let change = PauseChange::new(false, resumer.clone(), reason);
+                session = steps::set_paused(tx, session.id, &change, clock.tick())
+                    .await?
+                    .0;
+            }
+        }
+    }
+    Ok(Applied { session, replies })
+}
+
+/// A message the bot sends outside a turn.
+struct BotMessage {
+    session_id: i64,
+    content: Content,
+}
+
+#[async_trait::async_trait]
+impl Change for BotMessage {
+    type Output = Recorded;
+
+    async fn apply(&self, tx: &mut dyn WriteTx) -> crate::store::Result<Recorded> {
+        let at = Clock::start().tick();
+        let bot = Actor::bot();
+        steps::outgoing_message(tx, self.session_id, Source::Bot, &bot, &self.content, at).await
     }
 }
 
@@ -250,33 +375,4 @@ fn validate_not_empty(content: &Content) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// A rule's action as the store takes it within a turn. A notification whose text came out
-/// empty is left out rather than failing the user's message.
-fn turn_action(action: Action) -> Option<TurnAction> {
-    Some(match action {
-        Action::Reply(content) => TurnAction::Reply(content),
-        Action::Notify {
-            message,
-            level,
-            url,
-        } => {
-            if message.trim().is_empty() {
-                return None;
-            }
-            TurnAction::Notify {
-                message,
-                level,
-                url,
-            }
-        }
-        Action::Pause { reason } => {
-            TurnAction::Pause(pause_change(true, (BOT_ACTOR, ActorKind::Bot), reason))
-        }
-        // Only the user's own request reaches the rules while paused.
-        Action::Unpause { reason } => {
-            TurnAction::Pause(pause_change(false, (BOT_ACTOR, ActorKind::User), reason))
-        }
-    })
 }

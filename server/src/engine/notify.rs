@@ -2,7 +2,9 @@
 
 use app::model::Notification;
 
-use super::{Engine, EngineError, Result};
+use super::clock::Clock;
+use super::{steps, Engine, EngineError, Result};
+use crate::store::write::{apply, Change, WriteTx};
 use crate::store::{BotScope, NewNotification, NotificationPage};
 
 impl Engine {
@@ -11,8 +13,11 @@ impl Engine {
         if new.message.trim().is_empty() {
             return Err(EngineError::Invalid("message must not be empty".into()));
         }
-        let (notification, _) = self.store.create_notification(bot_id, &new).await?;
-        Ok(notification)
+        let notify = Notify {
+            bot_id: bot_id.to_string(),
+            new,
+        };
+        Ok(apply(self.store(), notify).await?)
     }
 
     /// Newest first, of the bots in `scope`.
@@ -39,5 +44,20 @@ impl Engine {
 
     pub async fn mark_all_notifications_read(&self, scope: &BotScope) -> Result<u64> {
         Ok(self.store.mark_all_notifications_read(scope).await?)
+    }
+}
+
+struct Notify {
+    bot_id: String,
+    new: NewNotification,
+}
+
+#[async_trait::async_trait]
+impl Change for Notify {
+    type Output = Notification;
+
+    async fn apply(&self, tx: &mut dyn WriteTx) -> crate::store::Result<Notification> {
+        let at = Clock::start().tick();
+        steps::notify(tx, &self.bot_id, &self.new, at).await
     }
 }

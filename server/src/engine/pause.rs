@@ -1,9 +1,12 @@
 //! Pausing and resuming the bot for one conversation.
 
-use app::model::SessionOverview;
+use app::model::{Actor, SessionOverview};
 
+use super::clock::Clock;
+use super::steps::{self, PauseChange};
 use super::{Engine, Result};
-use crate::store::{ActorKind, PauseChange, SessionKey};
+use crate::store::write::{apply, Change, WriteTx};
+use crate::store::SessionKey;
 
 /// Which session a pause or resume is for.
 #[derive(Debug, Clone)]
@@ -20,43 +23,31 @@ impl Engine {
         bot_id: &str,
         target: Target,
         paused: bool,
-        actor: (&str, ActorKind),
+        actor: &Actor,
         reason: Option<String>,
     ) -> Result<SessionOverview> {
         let session_id = match target {
             Target::Id(id) => self.session(bot_id, id).await?.id,
             Target::User(key) => self.session_by_key(&key).await?.id,
         };
-        self.pause_session(bot_id, session_id, paused, actor, reason)
-            .await
-    }
-
-    pub(super) async fn pause_session(
-        &self,
-        bot_id: &str,
-        session_id: i64,
-        paused: bool,
-        (actor, kind): (&str, ActorKind),
-        reason: Option<String>,
-    ) -> Result<SessionOverview> {
-        let change = pause_change(paused, (actor, kind), reason);
-        self.bot(bot_id)?;
-        Ok(self.store.set_paused(session_id, &change).await?.session)
+        let change = PauseChange::new(paused, actor.clone(), reason);
+        Ok(apply(self.store(), Pause { session_id, change }).await?)
     }
 }
 
-/// A pause or resume as stored: a blank reason is no reason.
-pub(super) fn pause_change(
-    paused: bool,
-    (actor, kind): (&str, ActorKind),
-    reason: Option<String>,
-) -> PauseChange {
-    PauseChange {
-        paused,
-        actor: actor.to_string(),
-        kind,
-        reason: reason
-            .map(|r| r.trim().to_string())
-            .filter(|r| !r.is_empty()),
+struct Pause {
+    session_id: i64,
+    change: PauseChange,
+}
+
+#[async_trait::async_trait]
+impl Change for Pause {
+    type Output = SessionOverview;
+
+    async fn apply(&self, tx: &mut dyn WriteTx) -> crate::store::Result<SessionOverview> {
+        let at = Clock::start().tick();
+        Ok(steps::set_paused(tx, self.session_id, &self.change, at)
+            .await?
+            .0)
     }
 }

@@ -1,41 +1,58 @@
 //! An agent answers a user in place of the bot.
 
-use app::model::{Content, Message, Source};
+use app::model::{Actor, Content, Message, Source};
 
+use super::clock::Clock;
+use super::steps::{self, PauseChange, Recorded};
 use super::{Engine, EngineError, Result};
-use crate::store::ActorKind;
+use crate::store::write::{apply, Change, WriteTx};
 
 /// Why a conversation is paused when an agent answers while the bot still runs it.
 pub const AGENT_REPLIED: &str = "agent replied";
 
 impl Engine {
-    /// Records the agent's message. If the bot still runs the conversation it is paused first,
-    /// so the bot and the agent never both answer.
+    /// Records the agent's message. If the bot still runs the conversation it is paused in the
+    /// same write, so the bot and the agent never both answer.
     pub async fn agent_reply(
         &self,
         bot_id: &str,
         session_id: i64,
         text: &str,
-        author: &str,
+        author: &Actor,
     ) -> Result<Message> {
         let text = text.trim_end();
         if text.trim().is_empty() {
             return Err(EngineError::Invalid("the message must not be empty".into()));
         }
-        let session = self.session(bot_id, session_id).await?;
-        if !session.is_paused {
-            let actor = (author, ActorKind::Agent);
-            self.pause_session(bot_id, session_id, true, actor, Some(AGENT_REPLIED.into()))
-                .await?;
-        }
-        let content = Content::Text {
-            text: text.to_string(),
+        self.session(bot_id, session_id).await?;
+        let reply = AgentReply {
+            session_id,
+            author: author.clone(),
+            content: Content::Text {
+                text: text.to_string(),
+            },
         };
-        let r = self
-            .store
-            .record_outgoing_message(session_id, Source::Agent, Some(author), &content)
-            .await?;
+        let r = apply(self.store(), reply).await?;
         self.deliver(&r.session, &r.message);
         Ok(r.message)
+    }
+}
+
+struct AgentReply {
+    session_id: i64,
+    author: Actor,
+    content: Content,
+}
+
+#[async_trait::async_trait]
+impl Change for AgentReply {
+    type Output = Recorded;
+
+    async fn apply(&self, tx: &mut dyn WriteTx) -> crate::store::Result<Recorded> {
+        let mut clock = Clock::start();
+        let pause = PauseChange::new(true, self.author.clone(), Some(AGENT_REPLIED.into()));
+        steps::set_paused(tx, self.session_id, &pause, clock.tick()).await?;
+        let (id, author, content) = (self.session_id, &self.author, &self.content);
+        steps::outgoing_message(tx, id, Source::Agent, author, content, clock.tick()).await
     }
 }

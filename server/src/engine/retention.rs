@@ -4,10 +4,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::model::{Actor, ActorKind};
+
+use super::clock::now_ms;
 use super::{Engine, EngineError, Result};
+use crate::store::accounts::AuditEntry;
+use crate::store::write::{apply, Change, WriteTx};
 
 /// Who the audit log names for what retention deletes.
-pub const RETENTION_ACTOR: &str = "retention";
+fn retention_actor() -> Actor {
+    Actor::new(ActorKind::Retention, None, "retention")
+}
 
 /// The longest retention accepted (about 100 years).
 pub const MAX_RETENTION_DAYS: u32 = 36_500;
@@ -25,7 +32,7 @@ impl Engine {
         &self,
         bot_id: &str,
         days: Option<u32>,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<()> {
         self.bot(bot_id)?;
         if let Some(d) = days {
@@ -35,7 +42,12 @@ impl Engine {
                 )));
             }
         }
-        Ok(self.store.set_retention_days(bot_id, days, actor).await?)
+        let change = SetRetention {
+            bot_id: bot_id.to_string(),
+            days,
+            actor: actor.clone(),
+        };
+        Ok(apply(self.store(), change).await?)
     }
 
     /// Deletes every conversation idle for longer than its bot keeps them, as of `now_ms`;
@@ -53,7 +65,7 @@ impl Engine {
                     .sessions_idle_since(&bot_id, cutoff, BATCH)
                     .await?;
                 for id in &ids {
-                    match self.delete_session(&bot_id, *id, RETENTION_ACTOR).await {
+                    match self.delete_session(&bot_id, *id, &retention_actor()).await {
                         // Deleted by someone else meanwhile.
                         Ok(()) | Err(EngineError::NotFound(_)) => deleted += 1,
                         Err(e) => return Err(e),
@@ -68,6 +80,28 @@ impl Engine {
             tracing::info!(deleted, "retention deleted old conversations");
         }
         Ok(deleted)
+    }
+}
+
+struct SetRetention {
+    bot_id: String,
+    days: Option<u32>,
+    actor: Actor,
+}
+
+#[async_trait::async_trait]
+impl Change for SetRetention {
+    type Output = ();
+
+    async fn apply(&self, tx: &mut dyn WriteTx) -> crate::store::Result<()> {
+        tx.set_retention_days(&self.bot_id, self.days).await?;
+        let detail = match self.days {
+            Some(d) => format!("retention: {d} days"),
+            None => "retention: keep for ever".into(),
+        };
+        let mut audit = AuditEntry::by(&self.actor, "setting.changed", detail);
+        audit.bot_id = Some(self.bot_id.clone());
+        tx.append_audit(&audit, now_ms()).await
     }
 }
 

@@ -2,13 +2,17 @@
 
 use std::sync::Arc;
 
-use app::model::{Content, EventKind, Profile, Source};
+use app::model::{Actor, ActorKind, Content, EventKind, Profile, Source};
 
 use super::{Engine, EngineError, Incoming, Target};
 use crate::bots::{self, BotDefinition, Bots};
 use crate::bus::Bus;
-use crate::store::sqlite::{Durability, SqliteStore};
-use crate::store::{SessionKey, Store};
+use crate::sqlite::SqliteStore;
+use crate::store::{Durability, SessionKey, Store};
+
+fn ada() -> Actor {
+    Actor::new(ActorKind::Agent, Some(1), "ada")
+}
 
 async fn engine() -> (Engine, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -171,7 +175,7 @@ async fn a_bot_without_rules_records_and_answers_nothing() {
 async fn the_bot_wide_switch_holds_back_every_session() {
     let (engine, _dir) = engine().await;
     engine
-        .set_bot_paused("welcome-bot", true, "ada")
+        .set_bot_paused("welcome-bot", true, &ada())
         .await
         .unwrap();
     let outcome = engine
@@ -180,7 +184,7 @@ async fn the_bot_wide_switch_holds_back_every_session() {
         .unwrap();
     assert!(outcome.paused && outcome.responses.is_empty());
     engine
-        .set_bot_paused("welcome-bot", false, "ada")
+        .set_bot_paused("welcome-bot", false, &ada())
         .await
         .unwrap();
     let outcome = engine
@@ -199,7 +203,12 @@ async fn an_agent_reply_pauses_a_running_conversation_first() {
         .unwrap()
         .session;
     let reply = engine
-        .agent_reply("welcome-bot", s.id, "I am here", "api")
+        .agent_reply(
+            "welcome-bot",
+            s.id,
+            "I am here",
+            &Actor::new(ActorKind::Token, None, "api"),
+        )
         .await
         .unwrap();
     assert_eq!(reply.source, Source::Agent);
@@ -285,7 +294,7 @@ async fn unknown_bots_sessions_and_users_are_not_found() {
             "welcome-bot",
             Target::User(key),
             true,
-            ("api", crate::store::ActorKind::Api),
+            &Actor::new(ActorKind::Token, None, "api"),
             None,
         )
         .await;

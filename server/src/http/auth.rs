@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use app::account::Viewer;
+use app::model::{Actor, ActorKind};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN};
 use axum::http::StatusCode;
@@ -24,6 +25,8 @@ use crate::secret::{same, sha256_hex};
 use crate::store::BotScope;
 
 pub const SESSION_COOKIE: &str = "hitl_session";
+/// The name shown for what the `--api-token` does.
+pub const BOOTSTRAP_TOKEN_NAME: &str = "api";
 /// Readable by the page's scripts, which send it back in [`CSRF_HEADER`].
 pub const CSRF_COOKIE: &str = "hitl_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -54,7 +57,8 @@ impl Auth {
         let bootstrap = self.bootstrap_hash.as_deref();
         if bootstrap.is_some_and(|hash| same(hash, &sha256_hex(token))) {
             return Ok(Some(Caller::Token {
-                name: "bootstrap".into(),
+                id: None,
+                name: BOOTSTRAP_TOKEN_NAME.into(),
                 bot_id: None,
             }));
         }
@@ -64,6 +68,7 @@ impl Auth {
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         Ok(info.map(|t| Caller::Token {
+            id: Some(t.id),
             name: t.name,
             bot_id: t.bot_id,
         }))
@@ -75,6 +80,8 @@ impl Auth {
 pub enum Caller {
     /// A script or bot with an API token: API rights on one bot, or on all.
     Token {
+        /// `None` for the `--api-token`, which lives in no table.
+        id: Option<i64>,
         name: String,
         bot_id: Option<String>,
     },
@@ -88,19 +95,19 @@ pub enum Caller {
 }
 
 impl Caller {
-    /// The name recorded on what they do (pause history, agent replies).
-    pub fn actor(&self) -> String {
+    /// Who they are on what they do (pause history, replies, the audit log).
+    pub fn actor(&self) -> Actor {
         match self {
-            Caller::Token { .. } => "api".into(),
-            Caller::Person { viewer, .. } => viewer.name.clone(),
+            Caller::Token { id, name, .. } => Actor::new(ActorKind::Token, *id, name),
+            Caller::Person { viewer, .. } => viewer.actor(),
         }
     }
 
     /// Who did it, in the audit log: a person's email, or the token's name.
-    pub fn audit_name(&self) -> String {
+    pub fn audit_actor(&self) -> Actor {
         match self {
-            Caller::Token { name, .. } => format!("token {name}"),
-            Caller::Person { viewer, .. } => viewer.email.clone(),
+            Caller::Token { .. } => self.actor(),
+            Caller::Person { viewer, .. } => crate::accounts::by_email(viewer),
         }
     }
 
@@ -111,13 +118,6 @@ impl Caller {
                 Err(ApiError::Forbidden(format!("only admins may {what}")))
             }
             _ => Ok(()),
-        }
-    }
-
-    pub fn kind(&self) -> crate::store::ActorKind {
-        match self {
-            Caller::Token { .. } => crate::store::ActorKind::Api,
-            Caller::Person { .. } => crate::store::ActorKind::Agent,
         }
     }
 

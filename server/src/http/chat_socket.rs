@@ -387,9 +387,6 @@ async fn receive(
     content: Content,
 ) -> Result<Option<Outcome>, EngineError> {
     let delivery = format!("web:{}:{}", visitor.id, client_id);
-    if !engine.first_sighting(&delivery).await? {
-        return Ok(None);
-    }
     let incoming = Incoming {
         key: web::session_key(&visitor.bot_id, &visitor.id),
         profile: Profile {
@@ -398,7 +395,7 @@ async fn receive(
         },
         content,
     };
-    engine.receive(incoming).await.map(Some)
+    engine.receive_once(incoming, delivery).await
 }
 
 /// What a visitor may send: what the chat offers (text, a button, a quick reply), not empty and

@@ -67,7 +67,7 @@ async fn sessions_delete(
     caller.must_be_admin("delete conversations")?;
     state
         .engine
-        .delete_session(&bot_id, id, &caller.audit_name())
+        .delete_session(&bot_id, id, &caller.audit_actor())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -102,6 +102,8 @@ async fn audit_index(
         before,
         action: query.action,
         actor: query.actor,
+        actor_kind: query.actor_kind,
+        actor_id: query.actor_id,
         bot_id: query.bot_id,
     };
     let entries = state
@@ -129,6 +131,10 @@ struct AuditParams {
     action: Option<String>,
     #[serde(default)]
     actor: Option<String>,
+    #[serde(default)]
+    actor_kind: Option<app::model::ActorKind>,
+    #[serde(default)]
+    actor_id: Option<i64>,
     #[serde(default)]
     bot_id: Option<String>,
 }
@@ -168,7 +174,12 @@ async fn history_export(
     state
         .auth
         .accounts
-        .audit(Some(&caller.audit_name()), "history.exported", detail, None)
+        .audit(
+            Some(&caller.audit_actor()),
+            "history.exported",
+            detail,
+            None,
+        )
         .await;
     let (content_type, extension, head) = match format {
         Format::Jsonl => ("application/x-ndjson", "jsonl", None),
@@ -221,7 +232,7 @@ async fn settings_update(
     caller.must_be_admin("change a bot's settings")?;
     state
         .engine
-        .set_retention_days(&bot_id, settings.retention_days, &caller.audit_name())
+        .set_retention_days(&bot_id, settings.retention_days, &caller.audit_actor())
         .await?;
     settings_show(State(state), Path(bot_id)).await
 }

@@ -81,27 +81,21 @@ async fn webhook_receive(
     let value: serde_json::Value =
         serde_json::from_slice(&body).map_err(ApiError::from_json_error)?;
     for inbound in messenger::parse(&value) {
-        if !state
-            .engine
-            .first_sighting(&format!("messenger:{bot_id}:{}", inbound.key))
-            .await?
-        {
-            continue;
-        }
+        let delivery = format!("messenger:{bot_id}:{}", inbound.key);
         let key = SessionKey {
             bot_id: bot_id.clone(),
             channel: CHANNEL.into(),
             user_id: inbound.sender.clone(),
             thread_id: None,
         };
-        let outcome = state
-            .engine
-            .receive(Incoming {
-                key,
-                profile: Default::default(),
-                content: inbound.content,
-            })
-            .await?;
+        let incoming = Incoming {
+            key,
+            profile: Default::default(),
+            content: inbound.content,
+        };
+        let Some(outcome) = state.engine.receive_once(incoming, delivery).await? else {
+            continue;
+        };
         if outcome.session.full_name.is_none() || messenger.profile_stale(&inbound.sender) {
             tokio::spawn(refresh_profile(
                 state.engine.clone(),

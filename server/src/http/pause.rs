@@ -62,13 +62,7 @@ async fn change(
     Ok(Json(
         state
             .engine
-            .set_paused(
-                bot_id,
-                target,
-                paused,
-                (&caller.actor(), caller.kind()),
-                reason,
-            )
+            .set_paused(bot_id, target, paused, &caller.actor(), reason)
             .await?,
     ))
 }

@@ -2,6 +2,7 @@
 //! security audit log. Kept apart from [`super::Store`], which holds the conversations.
 
 use app::account::{AuditQuery, AuditRecord, Role, TokenInfo, UserInfo, Viewer};
+use app::model::{Actor, ActorKind};
 
 use super::Result;
 
@@ -44,6 +45,9 @@ pub struct LoginSession {
 pub struct AuditEntry {
     /// Who did it (an email, a token's name), when known.
     pub actor: Option<String>,
+    /// Their kind and account or token id, when known: filters use these, never the name.
+    pub actor_kind: Option<ActorKind>,
+    pub actor_id: Option<i64>,
     pub action: &'static str,
     pub detail: String,
     pub address: Option<String>,
@@ -53,16 +57,32 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
+    /// A line about something `actor` did, about no conversation.
+    pub fn by(actor: &Actor, action: &'static str, detail: impl Into<String>) -> Self {
+        AuditEntry {
+            actor: Some(actor.name.clone()),
+            actor_kind: Some(actor.kind),
+            actor_id: actor.id,
+            action,
+            detail: detail.into(),
+            address: None,
+            bot_id: None,
+            session_id: None,
+        }
+    }
+
     /// A line about something `actor` did to a conversation.
     pub fn about_session(
-        actor: &str,
+        actor: &Actor,
         action: &'static str,
         bot_id: &str,
         session_id: i64,
         detail: impl Into<String>,
     ) -> Self {
         AuditEntry {
-            actor: Some(actor.to_string()),
+            actor: Some(actor.name.clone()),
+            actor_kind: Some(actor.kind),
+            actor_id: actor.id,
             action,
             detail: detail.into(),
             address: None,

@@ -1,8 +1,8 @@
-//! The history part of the storage port: search over every message, whole transcripts, and
-//! deleting a conversation with everything that held its data.
+//! The history part of the storage port: search over every message, whole transcripts, exports,
+//! the handoff figures and what retention reads.
 
 use app::history::{HistoryPage, HistoryQuery};
-use app::model::{Event, Message};
+use app::model::Message;
 
 use super::{BotScope, Result};
 
@@ -67,8 +67,6 @@ pub trait HistoryStore: Send + Sync + 'static {
     /// How many days the bot's conversations are kept after their last activity (`None`:
     /// for ever).
     async fn retention_days(&self, bot_id: &str) -> Result<Option<u32>>;
-    /// Changes it, with an audit line naming `actor`.
-    async fn set_retention_days(&self, bot_id: &str, days: Option<u32>, actor: &str) -> Result<()>;
     /// Ids of the bot's conversations whose last activity is before `cutoff_ms`, at most
     /// `limit`, oldest first.
     async fn sessions_idle_since(
@@ -77,9 +75,4 @@ pub trait HistoryStore: Send + Sync + 'static {
         cutoff_ms: i64,
         limit: u32,
     ) -> Result<Vec<i64>>;
-
-    /// Deletes the conversation, its messages, pause history, notifications, the event log's
-    /// copies of them and its web chat visitor, with an audit line naming `actor`. Answers the
-    /// `session.deleted` event to publish.
-    async fn delete_session(&self, session_id: i64, actor: &str) -> Result<Vec<Event>>;
 }

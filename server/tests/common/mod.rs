@@ -10,7 +10,6 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use server::config::Config;
 use server::startup;
-use server::store::sqlite::SqliteStore;
 use tempfile::TempDir;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
@@ -46,7 +45,7 @@ pub struct TestApp {
     pub token: String,
     pub client: reqwest::Client,
     /// The server's own store, for comparing what clients see with what was written.
-    pub store: SqliteStore,
+    pub store: std::sync::Arc<dyn server::store::Store>,
     database_url: String,
     bots_dir: PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
@@ -60,7 +59,7 @@ pub const AGENT_PASSWORD: &str = "agent-password-1";
 
 /// Adds an agent working on `bots` straight into the store; answers their password.
 pub async fn add_agent(app: &TestApp, email: &str, bots: &[&str]) -> String {
-    use server::store::accounts::{AccountStore, NewUser};
+    use server::store::accounts::NewUser;
     let new = NewUser {
         email: email.into(),
         name: format!("Agent {email}"),

@@ -20,6 +20,8 @@ pub fn Audit() -> impl IntoView {
         before: None,
         action: action.clone(),
         actor: actor.clone(),
+        actor_kind: None,
+        actor_id: None,
         bot_id: bot_id.clone(),
     };
     let page = Resource::new(

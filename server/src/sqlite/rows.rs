@@ -1,6 +1,6 @@
 //! Row types as SQLite returns them, and their conversion into wire types.
 
-use app::model::{Level, Message, Notification, SessionOverview, Source};
+use app::model::{ActorKind, Level, Message, Notification, SessionOverview, Source};
 use chrono::{DateTime, Utc};
 
 use crate::store::{Result, StoreError};
@@ -30,6 +30,10 @@ pub struct SessionRow {
     pub m_payload: Option<String>,
     pub m_author: Option<String>,
     pub m_created_at: Option<i64>,
+    pub paused_by_kind: Option<String>,
+    pub paused_by_id: Option<i64>,
+    pub m_author_kind: Option<String>,
+    pub m_author_id: Option<i64>,
 }
 
 /// Sessions with their last message, in one query (no query per row).
@@ -37,10 +41,44 @@ pub const SESSION_SELECT: &str = "select s.id, s.bot_id, s.channel, s.user_id, s
      s.full_name, s.avatar_url, s.paused, s.paused_by, s.paused_reason, s.paused_at, \
      s.last_event_on, s.last_heard_on, s.last_agent_reply_on, s.unread_count, \
      m.id as m_id, m.kind as m_kind, m.source as m_source, m.text as m_text, \
-     m.payload as m_payload, m.author as m_author, m.created_at as m_created_at \
+     m.payload as m_payload, m.author as m_author, m.created_at as m_created_at, \
+     s.paused_by_kind, s.paused_by_id, m.author_kind as m_author_kind, \
+     m.author_id as m_author_id \
      from sessions s left join messages m on m.id = s.last_message_id";
 
 impl SessionRow {
+    /// The row as the writer's connection reads it.
+    pub fn from_rusqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(SessionRow {
+            id: r.get(0)?,
+            bot_id: r.get(1)?,
+            channel: r.get(2)?,
+            user_id: r.get(3)?,
+            thread_id: r.get(4)?,
+            full_name: r.get(5)?,
+            avatar_url: r.get(6)?,
+            paused: r.get(7)?,
+            paused_by: r.get(8)?,
+            paused_reason: r.get(9)?,
+            paused_at: r.get(10)?,
+            last_event_on: r.get(11)?,
+            last_heard_on: r.get(12)?,
+            last_agent_reply_on: r.get(13)?,
+            unread_count: r.get(14)?,
+            m_id: r.get(15)?,
+            m_kind: r.get(16)?,
+            m_source: r.get(17)?,
+            m_text: r.get(18)?,
+            m_payload: r.get(19)?,
+            m_author: r.get(20)?,
+            m_created_at: r.get(21)?,
+            paused_by_kind: r.get(22)?,
+            paused_by_id: r.get(23)?,
+            m_author_kind: r.get(24)?,
+            m_author_id: r.get(25)?,
+        })
+    }
+
     pub fn into_overview(self) -> Result<SessionOverview> {
         let last_message = match (
             self.m_id,
@@ -58,6 +96,8 @@ impl SessionRow {
                     text,
                     payload,
                     author: self.m_author,
+                    author_kind: self.m_author_kind,
+                    author_id: self.m_author_id,
                     created_at: self.m_created_at.unwrap_or(self.last_event_on),
                 }
                 .into_message()?,
@@ -74,6 +114,8 @@ impl SessionRow {
             avatar_url: self.avatar_url,
             is_paused: self.paused,
             paused_by: self.paused_by,
+            paused_by_kind: self.paused_by_kind.as_deref().and_then(ActorKind::parse),
+            paused_by_id: self.paused_by_id,
             paused_reason: self.paused_reason,
             paused_at: self.paused_at.map(time),
             last_event_on: time(self.last_event_on),
@@ -95,6 +137,8 @@ pub struct MessageRow {
     pub text: String,
     pub payload: String,
     pub author: Option<String>,
+    pub author_kind: Option<String>,
+    pub author_id: Option<i64>,
     pub created_at: i64,
 }
 
@@ -114,6 +158,8 @@ impl MessageRow {
             text: self.text,
             payload,
             author: self.author,
+            author_kind: self.author_kind.as_deref().and_then(ActorKind::parse),
+            author_id: self.author_id,
             ts: time(self.created_at),
         })
     }

@@ -10,7 +10,8 @@ use crate::store::{Result, SessionKey, StoreError};
 
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 200;
-const MESSAGE_COLUMNS: &str = "id, session_id, kind, source, text, payload, author, created_at";
+const MESSAGE_COLUMNS: &str =
+    "id, session_id, kind, source, text, payload, author, author_kind, author_id, created_at";
 
 /// The rows a page holds: the default when 0 is asked, never more than the maximum.
 fn page_size(asked: u32) -> u32 {

@@ -31,7 +31,7 @@ pub async fn list(
     .bind(unread_only)
     .bind(before)
     .bind(limit + 1)
-    .bind(scope.as_json())
+    .bind(super::scope_json(scope))
     .fetch_all(pool)
     .await?;
     let mut notifications = rows
@@ -48,7 +48,7 @@ pub async fn list(
         "select count(*) from notifications where read_at is null and {}",
         in_scope(1)
     ))
-    .bind(scope.as_json())
+    .bind(super::scope_json(scope))
     .fetch_one(pool)
     .await?;
     Ok(NotificationPage {
@@ -70,7 +70,7 @@ pub async fn mark_read(
     ))
     .bind(id)
     .bind(now_ms())
-    .bind(scope.as_json())
+    .bind(super::scope_json(scope))
     .fetch_optional(pool)
     .await?;
     row.map(NotificationRow::into_notification).transpose()
@@ -83,7 +83,7 @@ pub async fn mark_all_read(pool: &SqlitePool, scope: &BotScope) -> Result<u64> {
         in_scope(2)
     ))
     .bind(now_ms())
-    .bind(scope.as_json())
+    .bind(super::scope_json(scope))
     .execute(pool)
     .await?;
     Ok(done.rows_affected())

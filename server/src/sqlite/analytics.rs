@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use app::analytics::{Analytics, DayFigures, ReturnedBy, SourceCounts, Spread};
+use app::model::ActorKind;
 use chrono::NaiveDate;
 use sqlx::SqlitePool;
 
@@ -137,7 +138,8 @@ pub async fn analytics(
         if let Some(resumed) = h.resumed_at {
             durations.push((resumed - h.paused_at) as f64 / 1000.0);
         }
-        returned_by.add(h.resumed_at.and(h.resumed_by.as_deref().or(Some("other"))));
+        let kind = h.resumed_by.as_deref().and_then(ActorKind::parse);
+        returned_by.add(h.resumed_at.map(|_| kind));
     }
     Ok(Analytics {
         bot_id: bot_id.to_string(),

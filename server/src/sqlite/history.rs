@@ -5,9 +5,7 @@ use app::model::{Content, Source};
 use futures::{SinkExt, StreamExt};
 use sqlx::SqlitePool;
 
-use super::accounts::append_audit;
 use super::rows::{time, MessageRow};
-use crate::store::accounts::AuditEntry;
 use crate::store::history::{ExportRow, ExportStream, Search};
 use crate::store::{BotScope, Result, StoreError};
 
@@ -270,7 +268,7 @@ fn bind_filters<'q, O>(
 ) -> sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>> {
     let query = &search.query;
     q.bind(fts)
-        .bind(scope.as_json())
+        .bind(super::scope_json(scope))
         .bind(query.bot_id.as_deref().filter(|b| !b.is_empty()))
         .bind(query.channel.as_deref().filter(|c| !c.is_empty()))
         .bind(search.from_ms)
@@ -464,7 +462,8 @@ pub async fn transcript_messages(
     limit: u32,
 ) -> Result<Vec<app::model::Message>> {
     let rows = sqlx::query_as::<_, MessageRow>(
-        "select id, session_id, kind, source, text, payload, author, created_at \
+        "select id, session_id, kind, source, text, payload, author, author_kind, author_id, \
+                created_at \
          from messages where session_id = ?1 order by id limit ?2",
     )
     .bind(session_id)
@@ -481,38 +480,6 @@ pub async fn retention_days(pool: &SqlitePool, bot_id: &str) -> Result<Option<u3
             .fetch_optional(pool)
             .await?;
     Ok(days.flatten().map(|d| d as u32))
-}
-
-pub async fn set_retention_days(
-    pool: &SqlitePool,
-    bot_id: &str,
-    days: Option<u32>,
-    actor: &str,
-) -> Result<()> {
-    let mut tx = pool.begin().await?;
-    sqlx::query(
-        "insert into bot_settings (bot_id, retention_days) values (?1, ?2) \
-         on conflict(bot_id) do update set retention_days = excluded.retention_days",
-    )
-    .bind(bot_id)
-    .bind(days)
-    .execute(&mut *tx)
-    .await?;
-    let detail = match days {
-        Some(d) => format!("retention: {d} days"),
-        None => "retention: keep for ever".into(),
-    };
-    let audit = AuditEntry {
-        actor: Some(actor.to_string()),
-        action: "setting.changed",
-        detail,
-        address: None,
-        bot_id: Some(bot_id.to_string()),
-        session_id: None,
-    };
-    append_audit(&mut tx, &audit).await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 pub async fn sessions_idle_since(

@@ -1,10 +1,134 @@
 //! Store tests, each on a fresh database file.
 
-use app::model::{Content, EventKind, Level, Profile, SessionQuery, Source};
+use app::model::{
+    Actor, ActorKind, Content, Event, EventKind, Level, Message, Notification, Profile,
+    SessionOverview, SessionQuery, Source,
+};
 
-use super::{Durability, SqliteStore};
-use crate::store::history::HistoryStore;
-use crate::store::{ActorKind, BotScope, NewNotification, PauseChange, SessionKey, Store};
+use super::SqliteStore;
+use crate::engine::clock::now_ms;
+use crate::engine::steps::{self, PauseChange};
+use crate::store::write::{apply, Change, WriteTx};
+use crate::store::{BotScope, Durability, NewNotification, Result, SessionKey, Store};
+
+/// What a write stored, with the events it appended.
+struct Written {
+    session: SessionOverview,
+    message: Option<Message>,
+    events: Vec<Event>,
+}
+
+impl Written {
+    fn message(&self) -> &Message {
+        self.message.as_ref().expect("a message was written")
+    }
+}
+
+/// One of the engine's steps as a change of its own.
+enum Step {
+    User(SessionKey, Profile, Content),
+    Outgoing(i64, Source, Actor, Content),
+    Pause(i64, PauseChange),
+    Delete(i64),
+}
+
+#[async_trait::async_trait]
+impl Change for Step {
+    type Output = (Option<SessionOverview>, Option<Message>);
+
+    async fn apply(&self, tx: &mut dyn WriteTx) -> Result<Self::Output> {
+        let at = now_ms();
+        Ok(match self {
+            Step::User(key, profile, content) => {
+                let r = steps::user_message(tx, key, profile, content, at).await?;
+                (Some(r.session), Some(r.message))
+            }
+            Step::Outgoing(id, source, author, content) => {
+                let r = steps::outgoing_message(tx, *id, *source, author, content, at).await?;
+                (Some(r.session), Some(r.message))
+            }
+            Step::Pause(id, change) => {
+                (Some(steps::set_paused(tx, *id, change, at).await?.0), None)
+            }
+            Step::Delete(id) => {
+                let admin = Actor::new(ActorKind::Agent, None, "admin");
+                steps::delete_session(tx, *id, &admin, at).await?;
+                (None, None)
+            }
+        })
+    }
+}
+
+/// The engine's writes, step by step, as the store tests make them.
+impl SqliteStore {
+    async fn step(&self, step: Step) -> Result<Written> {
+        let (_, before) = self.event_bounds().await?;
+        let (session, message) = apply(self, step).await?;
+        let mut events = Vec::new();
+        for bot in ["bot-a", "bot-b"] {
+            events.extend(self.events_since(bot, before, 100).await?);
+        }
+        events.sort_by_key(|e| e.seq);
+        Ok(Written {
+            session: session.unwrap_or_else(|| panic!("no session")),
+            message,
+            events,
+        })
+    }
+
+    async fn record_user_message(
+        &self,
+        key: &SessionKey,
+        profile: &Profile,
+        content: &Content,
+    ) -> Result<Written> {
+        self.step(Step::User(key.clone(), profile.clone(), content.clone()))
+            .await
+    }
+
+    async fn record_outgoing_message(
+        &self,
+        session_id: i64,
+        source: Source,
+        author: Option<&str>,
+        content: &Content,
+    ) -> Result<Written> {
+        let author = match author {
+            Some(name) => Actor::new(ActorKind::Agent, None, name),
+            None => Actor::bot(),
+        };
+        self.step(Step::Outgoing(session_id, source, author, content.clone()))
+            .await
+    }
+
+    async fn set_paused(&self, session_id: i64, change: &PauseChange) -> Result<Written> {
+        self.step(Step::Pause(session_id, change.clone())).await
+    }
+
+    async fn delete_session(&self, session_id: i64) -> Result<()> {
+        apply(self, Step::Delete(session_id)).await.map(|_| ())
+    }
+
+    async fn create_notification(
+        &self,
+        bot_id: &str,
+        new: &NewNotification,
+    ) -> Result<Notification> {
+        struct Notify(String, NewNotification);
+        #[async_trait::async_trait]
+        impl Change for Notify {
+            type Output = Notification;
+            async fn apply(&self, tx: &mut dyn WriteTx) -> Result<Notification> {
+                steps::notify(tx, &self.0, &self.1, now_ms()).await
+            }
+        }
+        apply(self, Notify(bot_id.to_string(), new.clone())).await
+    }
+}
+
+fn token(name: &str) -> Actor {
+    Actor::new(ActorKind::Token, None, name)
+}
 
 async fn fresh() -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -130,12 +254,7 @@ async fn pausing_is_idempotent_and_leaves_one_system_line_and_history_row() {
         .await
         .unwrap()
         .session;
-    let pause = PauseChange {
-        paused: true,
-        actor: "api".into(),
-        kind: ActorKind::Api,
-        reason: Some("billing".into()),
-    };
+    let pause = PauseChange::new(true, token("api"), Some("billing".into()));
     let first = store.set_paused(s.id, &pause).await.unwrap();
     let again = store.set_paused(s.id, &pause).await.unwrap();
     assert!(first.session.is_paused);
@@ -163,12 +282,7 @@ async fn pausing_is_idempotent_and_leaves_one_system_line_and_history_row() {
     let resumed = store
         .set_paused(
             s.id,
-            &PauseChange {
-                paused: false,
-                actor: "bot".into(),
-                kind: ActorKind::User,
-                reason: None,
-            },
+            &PauseChange::new(false, Actor::new(ActorKind::User, None, "Ada"), None),
         )
         .await
         .unwrap();
@@ -179,12 +293,7 @@ async fn pausing_is_idempotent_and_leaves_one_system_line_and_history_row() {
 #[tokio::test]
 async fn pausing_an_unknown_session_is_not_found() {
     let (store, _dir) = fresh().await;
-    let change = PauseChange {
-        paused: true,
-        actor: "api".into(),
-        kind: ActorKind::Api,
-        reason: None,
-    };
+    let change = PauseChange::new(true, token("api"), None);
     assert!(matches!(
         store.set_paused(999, &change).await,
         Err(crate::store::StoreError::NotFound("session"))
@@ -205,7 +314,8 @@ async fn an_agent_reply_clears_the_unread_count() {
         .await
         .unwrap();
     assert_eq!(r.session.unread_count, 0);
-    assert_eq!(r.message.author.as_deref(), Some("api"));
+    assert_eq!(r.message().author.as_deref(), Some("api"));
+    assert_eq!(r.message().author_kind, Some(ActorKind::Agent));
     assert!(store
         .record_outgoing_message(999, Source::Bot, None, &text("x"))
         .await
@@ -293,15 +403,7 @@ async fn paused_only_lists_paused_sessions() {
         .await
         .unwrap();
     store
-        .set_paused(
-            a.id,
-            &PauseChange {
-                paused: true,
-                actor: "api".into(),
-                kind: ActorKind::Api,
-                reason: None,
-            },
-        )
+        .set_paused(a.id, &PauseChange::new(true, token("api"), None))
         .await
         .unwrap();
     let q = SessionQuery {
@@ -536,12 +638,7 @@ async fn kept_counts_follow_every_change_of_a_session() {
         .await
         .unwrap();
     assert_eq!(check("three first messages").await.all, 2);
-    let pause = |paused| PauseChange {
-        paused,
-        actor: "bot".into(),
-        kind: ActorKind::Bot,
-        reason: None,
-    };
+    let pause = |paused| PauseChange::new(paused, Actor::bot(), None);
     store.set_paused(a.id, &pause(true)).await.unwrap();
     store.set_paused(b.id, &pause(true)).await.unwrap();
     let kept = check("two pauses").await;
@@ -559,7 +656,7 @@ async fn kept_counts_follow_every_change_of_a_session() {
     store.set_paused(b.id, &pause(false)).await.unwrap();
     let kept = check("a resume").await;
     assert_eq!((kept.paused, kept.waiting), (1, 1));
-    store.delete_session(a.id, "admin").await.unwrap();
+    store.delete_session(a.id).await.unwrap();
     let kept = check("a deletion").await;
     assert_eq!((kept.all, kept.paused, kept.waiting), (1, 0, 0));
 }
@@ -628,8 +725,6 @@ async fn matching(store: &SqliteStore, table: &str, query: &str) -> Vec<i64> {
 
 #[tokio::test]
 async fn what_one_transaction_adds_renames_and_deletes_is_indexed_exactly() {
-    use super::writer::Written;
-    use super::writes;
     let (store, _dir) = fresh().await;
     // Indexed row by row before: written by the writer in a transaction of its own.
     let old = store
@@ -643,28 +738,36 @@ async fn what_one_transaction_adds_renames_and_deletes_is_indexed_exactly() {
     let old_id = old.session.id;
     // One transaction: rows added, one renamed, one deleted before the index has them, and the
     // indexed one deleted too.
-    let kept = store
-        .writer
-        .write(move |db| {
-            let kept = writes::record_user_message(
-                db,
+    struct Mixed(i64);
+    #[async_trait::async_trait]
+    impl Change for Mixed {
+        type Output = steps::Recorded;
+        async fn apply(&self, tx: &mut dyn WriteTx) -> Result<steps::Recorded> {
+            let at = now_ms();
+            let admin = Actor::new(ActorKind::Agent, None, "admin");
+            let kept = steps::user_message(
+                tx,
                 &key("bot-a", "kept"),
                 &named("Kept Person"),
                 &text("fresh kept words"),
-            )?;
-            let gone = writes::record_user_message(
-                db,
+                at,
+            )
+            .await?;
+            let gone = steps::user_message(
+                tx,
                 &key("bot-a", "gone"),
                 &named("Gone Person"),
                 &text("fresh gone words"),
-            )?;
-            writes::update_profile(db, kept.session.id, &named("Renamed Person"))?;
-            writes::delete_session(db, gone.session.id, "admin")?;
-            writes::delete_session(db, old_id, "admin")?;
-            Ok(Written::new(kept, "bot-a", vec![]))
-        })
-        .await
-        .unwrap();
+                at,
+            )
+            .await?;
+            steps::update_profile(tx, kept.session.id, &named("Renamed Person"), at).await?;
+            steps::delete_session(tx, gone.session.id, &admin, at).await?;
+            steps::delete_session(tx, self.0, &admin, at).await?;
+            Ok(kept)
+        }
+    }
+    let kept = apply(&store, Mixed(old_id)).await.unwrap();
     for table in ["messages_fts", "session_names"] {
         sqlx::query(&format!(
             "insert into {table} ({table}, rank) values ('integrity-check', 1)"

@@ -22,30 +22,25 @@ use app::model::Event;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::Durability;
-use crate::store::{Result, StoreError};
+use crate::store::{CommitHook, Durability, Result, StoreError};
 
 /// Writes one transaction holds at most; more wait for the next.
 const MAX_BATCH: usize = 256;
 /// Writes that may wait for the writer before callers wait to hand theirs over.
 const QUEUE: usize = 4096;
 
-/// Called after each commit with a write's bot and events (the engine publishes them).
-pub type CommitHook = Arc<dyn Fn(&str, &[Event]) + Send + Sync>;
-
-/// A write's answer and the events it appended, for the commit hook.
+/// A write's answer and the events it appended, by bot, for the commit hook.
 pub struct Written<T> {
     pub value: T,
-    pub bot_id: String,
-    pub events: Vec<Event>,
+    pub events: Vec<(String, Vec<Event>)>,
 }
 
 impl<T> Written<T> {
-    pub fn new(value: T, bot_id: impl Into<String>, events: Vec<Event>) -> Self {
+    #[cfg(test)]
+    fn new(value: T, bot_id: impl Into<String>, events: Vec<Event>) -> Self {
         Written {
             value,
-            bot_id: bot_id.into(),
-            events,
+            events: vec![(bot_id.into(), events)],
         }
     }
 }
@@ -56,7 +51,7 @@ type Ending = std::result::Result<(), String>;
 /// A write waiting for its transaction.
 trait Job: Send {
     /// Runs the write (again, after a rollback); answers whether it succeeded.
-    fn run(&mut self, db: &Connection) -> bool;
+    fn run(&mut self, db: &mut Connection) -> bool;
     /// Publishes its events (when committed) and answers its caller.
     fn finish(self: Box<Self>, ending: &Ending, hook: Option<&CommitHook>);
 }
@@ -70,9 +65,9 @@ struct Pending<T, F> {
 impl<T, F> Job for Pending<T, F>
 where
     T: Send,
-    F: Fn(&Connection) -> Result<Written<T>> + Send,
+    F: Fn(&mut Connection) -> Result<Written<T>> + Send,
 {
-    fn run(&mut self, db: &Connection) -> bool {
+    fn run(&mut self, db: &mut Connection) -> bool {
         let result = (self.write)(db);
         let ok = result.is_ok();
         self.result = Some(result);
@@ -84,8 +79,10 @@ where
             (_, None) => Err(StoreError::Commit("the write was not run".into())),
             (_, Some(Err(e))) => Err(e),
             (Ok(()), Some(Ok(written))) => {
-                if let (Some(hook), false) = (hook, written.events.is_empty()) {
-                    hook(&written.bot_id, &written.events);
+                if let Some(hook) = hook {
+                    for (bot_id, events) in written.events.iter().filter(|(_, e)| !e.is_empty()) {
+                        hook(bot_id, events);
+                    }
                 }
                 Ok(written.value)
             }
@@ -150,7 +147,7 @@ impl Writer {
     pub async fn write<T, F>(&self, write: F) -> Result<T>
     where
         T: Send + 'static,
-        F: Fn(&Connection) -> Result<Written<T>> + Send + 'static,
+        F: Fn(&mut Connection) -> Result<Written<T>> + Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
         let job = Box::new(Pending {
@@ -177,7 +174,7 @@ impl Writer {
 }
 
 fn serve(
-    connection: Connection,
+    mut connection: Connection,
     mut commands: mpsc::Receiver<Command>,
     hook: Arc<OnceLock<CommitHook>>,
     bracket: Bracket,
@@ -198,7 +195,7 @@ fn serve(
             }
         }
         if !jobs.is_empty() {
-            commit_together(&connection, &bracket, jobs, hook.get());
+            commit_together(&mut connection, &bracket, jobs, hook.get());
         }
         if let Some(done) = stop {
             if let Err((_, e)) = connection.close() {
@@ -212,7 +209,7 @@ fn serve(
 
 /// One transaction for all `jobs`; then publishing and answers.
 fn commit_together(
-    db: &Connection,
+    db: &mut Connection,
     bracket: &Bracket,
     mut jobs: Vec<Box<dyn Job>>,
     hook: Option<&CommitHook>,
@@ -284,7 +281,7 @@ mod tests {
         x: i64,
         v: Option<&'static str>,
         runs: Arc<AtomicUsize>,
-    ) -> impl Fn(&Connection) -> Result<Written<i64>> {
+    ) -> impl Fn(&mut Connection) -> Result<Written<i64>> {
         move |db| {
             runs.fetch_add(1, Ordering::SeqCst);
             db.execute(
@@ -350,7 +347,7 @@ mod tests {
 
         assert_eq!(first.await.unwrap().unwrap(), 1);
         assert_eq!(second.await.unwrap().unwrap(), 2);
-        assert!(matches!(broken.await.unwrap(), Err(StoreError::Sqlite(_))));
+        assert!(matches!(broken.await.unwrap(), Err(StoreError::Backend(_))));
         assert_eq!(third.await.unwrap().unwrap(), 3);
         // The failure rolled the shared transaction back; the write before it ran again.
         let counts: Vec<_> = runs.iter().map(|r| r.load(Ordering::SeqCst)).collect();

@@ -1,6 +1,7 @@
 //! Accounts in SQLite: users, their bots, login sessions and the audit log.
 
 use app::account::{AuditQuery, AuditRecord, Role, TokenInfo, UserInfo, Viewer};
+use app::model::ActorKind;
 use chrono::{DateTime, Utc};
 use sqlx::{SqliteConnection, SqlitePool};
 
@@ -75,6 +76,8 @@ struct AuditRow {
     id: i64,
     created_at: i64,
     actor: Option<String>,
+    actor_kind: Option<String>,
+    actor_id: Option<i64>,
     action: String,
     detail: String,
     address: Option<String>,
@@ -88,6 +91,8 @@ impl AuditRow {
             id: self.id,
             ts: ts(self.created_at),
             actor: self.actor,
+            actor_kind: self.actor_kind.as_deref().and_then(ActorKind::parse),
+            actor_id: self.actor_id,
             action: self.action,
             detail: self.detail,
             address: self.address,
@@ -100,8 +105,9 @@ impl AuditRow {
 /// Writes one audit line on `conn`, so a change and its audit line can share a transaction.
 pub(super) async fn append_audit(conn: &mut SqliteConnection, entry: &AuditEntry) -> Result<()> {
     sqlx::query(
-        "insert into audit_log (created_at, actor, action, detail, address, bot_id, session_id) \
-         values (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "insert into audit_log (created_at, actor, action, detail, address, bot_id, session_id, \
+                                actor_kind, actor_id) \
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )
     .bind(now_ms())
     .bind(&entry.actor)
@@ -110,6 +116,8 @@ pub(super) async fn append_audit(conn: &mut SqliteConnection, entry: &AuditEntry
     .bind(&entry.address)
     .bind(&entry.bot_id)
     .bind(entry.session_id)
+    .bind(entry.actor_kind.map(ActorKind::as_str))
+    .bind(entry.actor_id)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -271,11 +279,13 @@ impl AccountStore for SqliteStore {
             None => (None, None),
         };
         let rows = sqlx::query_as::<_, AuditRow>(
-            "select id, created_at, actor, action, detail, address, bot_id, session_id \
+            "select id, created_at, actor, actor_kind, actor_id, action, detail, address, bot_id, \
+                    session_id \
              from audit_log \
              where (?1 is null or id < ?1) and (?2 is null or action = ?2) \
                and (?3 is null or action like ?3) and (?4 is null or actor = ?4) \
-               and (?5 is null or bot_id = ?5) \
+               and (?5 is null or bot_id = ?5) and (?7 is null or actor_kind = ?7) \
+               and (?8 is null or actor_id = ?8) \
              order by id desc limit ?6",
         )
         .bind(query.before)
@@ -284,6 +294,8 @@ impl AccountStore for SqliteStore {
         .bind(query.actor.as_deref().filter(|a| !a.is_empty()))
         .bind(query.bot_id.as_deref().filter(|b| !b.is_empty()))
         .bind(limit.clamp(1, 500))
+        .bind(query.actor_kind.map(ActorKind::as_str))
+        .bind(query.actor_id)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(AuditRow::into_record).collect())

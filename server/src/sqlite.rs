@@ -1,4 +1,6 @@
-//! The SQLite store (sqlx): connection setup, migrations, bots, tokens and the event log.
+//! The SQLite store, one adapter of the storage port: connection setup, migrations, the reads
+//! (sqlx pool) and the writes (one writer thread, [`writer`], running the engine's changes over
+//! the primitives of [`tx`]).
 
 mod accounts;
 mod analytics;
@@ -8,31 +10,48 @@ mod rows;
 mod sessions;
 #[cfg(test)]
 mod tests;
+mod tx;
 mod visitors;
 mod writer;
-mod writes;
 
-pub use writer::CommitHook;
 use writer::{Writer, Written};
 
 use std::str::FromStr;
 use std::time::Duration;
 
-use app::model::{Event, EventKind};
+use app::model::Event;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-use super::accounts::AuditEntry;
-use super::{Bot, Result, StoreError};
+use crate::store::event_format;
+use crate::store::write::{DynChange, Output};
+use crate::store::{Bot, BotScope, CommitHook, Durability, Result, StoreError};
 use rows::now_ms;
 
-/// How hard a commit waits for the disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Durability {
-    /// Survives power loss (SQLite `synchronous=FULL`).
-    Full,
-    /// Survives a crash of the process, may lose the last commits on power loss (`NORMAL`).
-    Normal,
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Backend(Box::new(e))
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Backend(Box::new(e))
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Backend(Box::new(e))
+    }
+}
+
+/// A scope for SQL: `None` for all bots, else a JSON array for `json_each`.
+fn scope_json(scope: &BotScope) -> Option<String> {
+    match scope {
+        BotScope::All => None,
+        BotScope::Only(bots) => Some(serde_json::to_string(bots).expect("strings serialize")),
+    }
 }
 
 /// Readers share a pool; what clients see is written by one connection, in group commits.
@@ -62,17 +81,34 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        let writer = Writer::start(
-            options.get_filename(),
-            durability,
-            writes::index_at_commit(),
-        )?;
+        let writer = Writer::start(options.get_filename(), durability, tx::index_at_commit())?;
         Ok(SqliteStore { pool, writer })
     }
+}
 
-    /// Copies the WAL into the database file as far as readers allow, without blocking writers
-    /// (run by a background task, so commits never do it).
-    pub async fn checkpoint(&self) -> Result<()> {
+#[async_trait::async_trait]
+impl crate::store::Store for SqliteStore {
+    fn on_commit(&self, hook: CommitHook) {
+        self.writer.on_commit(hook);
+    }
+
+    async fn write(&self, change: Box<dyn DynChange>) -> Result<Output> {
+        self.writer
+            .write(move |db| {
+                let mut tx = tx::SqliteTx::new(db);
+                // The primitives never wait: the future is ready as soon as it is polled.
+                let value = futures::executor::block_on(change.apply_dyn(&mut tx))?;
+                Ok(Written {
+                    value,
+                    events: tx.events,
+                })
+            })
+            .await
+    }
+
+    /// Copies the WAL into the database file as far as readers allow, without blocking
+    /// writers (so commits never do it).
+    async fn maintain(&self) -> Result<()> {
         sqlx::query("pragma wal_checkpoint(passive)")
             .execute(&self.pool)
             .await?;
@@ -80,7 +116,7 @@ impl SqliteStore {
     }
 
     /// Flushes the WAL into the main file and closes every connection.
-    pub async fn close(&self) {
+    async fn close(&self) {
         self.writer.stop().await;
         if let Err(e) = sqlx::query("pragma wal_checkpoint(truncate)")
             .execute(&self.pool)
@@ -89,13 +125,6 @@ impl SqliteStore {
             tracing::warn!(error = %e, "wal checkpoint at shutdown failed");
         }
         self.pool.close().await;
-    }
-}
-
-#[async_trait::async_trait]
-impl super::Store for SqliteStore {
-    fn on_commit(&self, hook: CommitHook) {
-        self.writer.on_commit(hook);
     }
 
     async fn ping(&self) -> Result<()> {
@@ -133,36 +162,10 @@ impl super::Store for SqliteStore {
             .collect())
     }
 
-    async fn set_bot_paused(&self, id: &str, paused: bool, actor: &str) -> Result<Bot> {
-        let mut tx = self.pool.begin().await?;
-        let row = sqlx::query_as::<_, (String, String, bool)>(
-            "update bots set paused = ?2 where id = ?1 returning id, name, paused",
-        )
-        .bind(id)
-        .bind(paused)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound("bot"))?;
-        let entry = AuditEntry {
-            actor: Some(actor.to_string()),
-            action: if paused { "bot.paused" } else { "bot.resumed" },
-            detail: id.to_string(),
-            address: None,
-            bot_id: Some(id.to_string()),
-            session_id: None,
-        };
-        accounts::append_audit(&mut tx, &entry).await?;
-        tx.commit().await?;
-        Ok(Bot {
-            id: row.0,
-            name: row.1,
-            paused: row.2,
-        })
-    }
-
     async fn events_since(&self, bot_id: &str, since: i64, limit: u32) -> Result<Vec<Event>> {
-        let rows = sqlx::query_as::<_, (i64, String)>(
-            "select seq, data from events where bot_id = ?1 and seq > ?2 order by seq limit ?3",
+        let rows = sqlx::query_as::<_, (i64, i64, String)>(
+            "select seq, version, data from events where bot_id = ?1 and seq > ?2 \
+             order by seq limit ?3",
         )
         .bind(bot_id)
         .bind(since)
@@ -170,9 +173,8 @@ impl super::Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(|(seq, data)| {
-                let kind = serde_json::from_str::<EventKind>(&data)
-                    .map_err(|e| StoreError::Corrupt(format!("event {seq}: {e}")))?;
+            .map(|(seq, version, data)| {
+                let kind = event_format::decode(seq, version, &data)?;
                 Ok(Event { seq, kind })
             })
             .collect()
@@ -188,43 +190,16 @@ impl super::Store for SqliteStore {
         Ok(bounds)
     }
 
-    async fn create_visitor(&self, visitor: &super::Visitor) -> Result<()> {
+    async fn create_visitor(&self, visitor: &crate::store::Visitor) -> Result<()> {
         visitors::create(&self.pool, visitor).await
     }
 
-    async fn visitor(&self, id: &str) -> Result<Option<super::Visitor>> {
+    async fn visitor(&self, id: &str) -> Result<Option<crate::store::Visitor>> {
         visitors::get(&self.pool, id).await
     }
 
     async fn set_visitor_name(&self, id: &str, name: Option<&str>) -> Result<()> {
         visitors::set_name(&self.pool, id, name).await
-    }
-
-    async fn first_sighting(&self, key: &str) -> Result<bool> {
-        let inserted = sqlx::query("insert into webhook_seen (key, created_at) values (?1, ?2) on conflict(key) do nothing")
-            .bind(key)
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await?;
-        Ok(inserted.rows_affected() == 1)
-    }
-
-    async fn update_profile(
-        &self,
-        session_id: i64,
-        profile: &app::model::Profile,
-    ) -> Result<Option<(app::model::SessionOverview, Event)>> {
-        let profile = profile.clone();
-        self.writer
-            .write(move |db| {
-                let changed = writes::update_profile(db, session_id, &profile)?;
-                let (bot, events) = match &changed {
-                    Some((session, event)) => (session.bot_id.clone(), vec![event.clone()]),
-                    None => (String::new(), Vec::new()),
-                };
-                Ok(Written::new(changed, bot, events))
-            })
-            .await
     }
 
     async fn setting_or_insert(
@@ -247,85 +222,6 @@ impl super::Store for SqliteStore {
         )
     }
 
-    async fn record_user_message(
-        &self,
-        key: &super::SessionKey,
-        profile: &app::model::Profile,
-        content: &app::model::Content,
-    ) -> Result<super::Recorded> {
-        let (key, profile, content) = (key.clone(), profile.clone(), content.clone());
-        self.writer
-            .write(move |db| {
-                let r = writes::record_user_message(db, &key, &profile, &content)?;
-                let events = r.events.clone();
-                Ok(Written::new(r, &key.bot_id, events))
-            })
-            .await
-    }
-    async fn record_turn(
-        &self,
-        key: &super::SessionKey,
-        profile: &app::model::Profile,
-        content: &app::model::Content,
-        decide: super::Decide,
-    ) -> Result<super::Turn> {
-        let (key, profile, content) = (key.clone(), profile.clone(), content.clone());
-        self.writer
-            .write(move |db| {
-                let (turn, events) = writes::record_turn(db, &key, &profile, &content, &decide)?;
-                Ok(Written::new(turn, &key.bot_id, events))
-            })
-            .await
-    }
-
-    async fn record_outgoing_message(
-        &self,
-        session_id: i64,
-        source: app::model::Source,
-        author: Option<&str>,
-        content: &app::model::Content,
-    ) -> Result<super::Recorded> {
-        let (author, content) = (author.map(str::to_string), content.clone());
-        self.writer
-            .write(move |db| {
-                let r = writes::record_outgoing_message(
-                    db,
-                    session_id,
-                    source,
-                    author.as_deref(),
-                    &content,
-                )?;
-                let (bot, events) = (r.session.bot_id.clone(), r.events.clone());
-                Ok(Written::new(r, bot, events))
-            })
-            .await
-    }
-    async fn set_paused(
-        &self,
-        session_id: i64,
-        change: &super::PauseChange,
-    ) -> Result<super::PauseOutcome> {
-        let change = change.clone();
-        self.writer
-            .write(move |db| {
-                let r = writes::set_paused(db, session_id, &change)?;
-                let (bot, events) = (r.session.bot_id.clone(), r.events.clone());
-                Ok(Written::new(r, bot, events))
-            })
-            .await
-    }
-    async fn mark_session_read(&self, session_id: i64) -> Result<Option<Event>> {
-        self.writer
-            .write(move |db| {
-                let read = writes::mark_read(db, session_id)?;
-                let (bot, events) = match &read {
-                    Some((session, event)) => (session.bot_id.clone(), vec![event.clone()]),
-                    None => (String::new(), Vec::new()),
-                };
-                Ok(Written::new(read.map(|(_, e)| e), bot, events))
-            })
-            .await
-    }
     async fn session(
         &self,
         bot_id: &str,
@@ -335,7 +231,7 @@ impl super::Store for SqliteStore {
     }
     async fn session_by_key(
         &self,
-        key: &super::SessionKey,
+        key: &crate::store::SessionKey,
     ) -> Result<Option<app::model::SessionOverview>> {
         sessions::by_key(&self.pool, key).await
     }
@@ -366,35 +262,21 @@ impl super::Store for SqliteStore {
     ) -> Result<Vec<app::model::Message>> {
         sessions::messages(&self.pool, session_id, before, limit).await
     }
-    async fn create_notification(
-        &self,
-        bot_id: &str,
-        new: &super::NewNotification,
-    ) -> Result<(app::model::Notification, Event)> {
-        let (bot_id, new) = (bot_id.to_string(), new.clone());
-        self.writer
-            .write(move |db| {
-                let (notification, event) = writes::create_notification(db, &bot_id, &new)?;
-                let events = vec![event.clone()];
-                Ok(Written::new((notification, event), &bot_id, events))
-            })
-            .await
-    }
     async fn notifications(
         &self,
-        scope: &super::BotScope,
+        scope: &crate::store::BotScope,
         unread_only: bool,
         before: Option<i64>,
         limit: u32,
-    ) -> Result<super::NotificationPage> {
+    ) -> Result<crate::store::NotificationPage> {
         notifications::list(&self.pool, scope, unread_only, before, limit).await
     }
-    async fn mark_all_notifications_read(&self, scope: &super::BotScope) -> Result<u64> {
+    async fn mark_all_notifications_read(&self, scope: &crate::store::BotScope) -> Result<u64> {
         notifications::mark_all_read(&self.pool, scope).await
     }
     async fn mark_notification_read(
         &self,
-        scope: &super::BotScope,
+        scope: &crate::store::BotScope,
         id: i64,
     ) -> Result<Option<app::model::Notification>> {
         notifications::mark_read(&self.pool, scope, id).await
@@ -440,10 +322,6 @@ impl crate::store::history::HistoryStore for SqliteStore {
         history::retention_days(&self.pool, bot_id).await
     }
 
-    async fn set_retention_days(&self, bot_id: &str, days: Option<u32>, actor: &str) -> Result<()> {
-        history::set_retention_days(&self.pool, bot_id, days, actor).await
-    }
-
     async fn sessions_idle_since(
         &self,
         bot_id: &str,
@@ -451,15 +329,5 @@ impl crate::store::history::HistoryStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<i64>> {
         history::sessions_idle_since(&self.pool, bot_id, cutoff_ms, limit).await
-    }
-
-    async fn delete_session(&self, session_id: i64, actor: &str) -> Result<Vec<Event>> {
-        let actor = actor.to_string();
-        self.writer
-            .write(move |db| {
-                let (bot, events) = writes::delete_session(db, session_id, &actor)?;
-                Ok(Written::new(events.clone(), bot, events))
-            })
-            .await
     }
 }

@@ -1,0 +1,328 @@
+//! The rules of every write, as steps over one transaction: which rows change, which system
+//! line and audit line a change brings, and which events it appends in which order. Changes
+//! (a user's turn, a pause, an agent's reply…) are made of these steps.
+
+use app::model::{
+    Actor, ActorKind, Content, EventKind, Message, Notification, Profile, SessionOverview, Source,
+};
+
+use crate::channels::web;
+use crate::store::accounts::AuditEntry;
+use crate::store::write::{NewMessage, PauseRecord, PauseState, SessionPatch, Unread};
+use crate::store::{NewNotification, Result, SessionKey, StoreError, WriteTx};
+
+/// A stored message and the session after it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub session: SessionOverview,
+    pub message: Message,
+}
+
+/// A pause or a resume, as decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PauseChange {
+    pub paused: bool,
+    pub actor: Actor,
+    /// Never blank: a blank reason is no reason.
+    pub reason: Option<String>,
+}
+
+impl PauseChange {
+    pub fn new(paused: bool, actor: Actor, reason: Option<String>) -> Self {
+        PauseChange {
+            paused,
+            actor,
+            reason: reason
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty()),
+        }
+    }
+
+    /// The line agents read in the conversation.
+    fn line(&self) -> String {
+        let verb = if self.paused { "Paused" } else { "Resumed" };
+        match &self.reason {
+            Some(reason) => format!("{verb} by {}: {reason}", self.actor.name),
+            None => format!("{verb} by {}", self.actor.name),
+        }
+    }
+}
+
+async fn session_of(tx: &mut dyn WriteTx, id: i64) -> Result<SessionOverview> {
+    tx.session(id).await?.ok_or(StoreError::NotFound("session"))
+}
+
+fn message_and_session(message: &Message, session: &SessionOverview) -> Vec<EventKind> {
+    vec![
+        EventKind::MessageCreated {
+            message: message.clone(),
+        },
+        EventKind::SessionUpdated {
+            session: session.clone(),
+        },
+    ]
+}
+
+/// A user's message: creates the session on first contact, takes a newer profile (absent
+/// fields keep what we knew), and counts the message as unread.
+pub async fn user_message(
+    tx: &mut dyn WriteTx,
+    key: &SessionKey,
+    profile: &Profile,
+    content: &Content,
+    at: i64,
+) -> Result<Recorded> {
+    let (id, created) = match tx.session_id(key).await? {
+        Some(id) => (id, false),
+        None => (tx.insert_session(key, profile, at).await?, true),
+    };
+    let message = tx
+        .insert_message(&NewMessage {
+            session_id: id,
+            source: Source::User,
+            actor_kind: ActorKind::User,
+            actor_id: None,
+            author: None,
+            content,
+            at,
+        })
+        .await?;
+    let patch = SessionPatch {
+        full_name: profile.full_name.clone().filter(|_| !created),
+        avatar_url: profile.avatar_url.clone().filter(|_| !created),
+        last_event_on: Some(at),
+        last_heard_on: Some(at),
+        last_message_id: Some(message.id),
+        unread: Unread::Add,
+        ..SessionPatch::default()
+    };
+    tx.update_session(id, &patch).await?;
+    let session = session_of(tx, id).await?;
+    let kinds = if created {
+        vec![
+            EventKind::SessionCreated {
+                session: session.clone(),
+            },
+            EventKind::MessageCreated {
+                message: message.clone(),
+            },
+        ]
+    } else {
+        message_and_session(&message, &session)
+    };
+    tx.append_events(&key.bot_id, kinds, at).await?;
+    Ok(Recorded { session, message })
+}
+
+/// A message from the bot, an agent or hitl into an existing session. An agent who answers
+/// has read what came before; their reply is in the audit log.
+pub async fn outgoing_message(
+    tx: &mut dyn WriteTx,
+    session_id: i64,
+    source: Source,
+    author: &Actor,
+    content: &Content,
+    at: i64,
+) -> Result<Recorded> {
+    let named = source != Source::Bot;
+    let message = tx
+        .insert_message(&NewMessage {
+            session_id,
+            source,
+            actor_kind: author.kind,
+            actor_id: author.id,
+            author: named.then_some(author.name.as_str()),
+            content,
+            at,
+        })
+        .await?;
+    let agent = source == Source::Agent;
+    let patch = SessionPatch {
+        last_event_on: Some(at),
+        last_message_id: Some(message.id),
+        last_agent_reply_on: agent.then_some(at),
+        unread: if agent { Unread::Clear } else { Unread::Keep },
+        ..SessionPatch::default()
+    };
+    tx.update_session(session_id, &patch).await?;
+    let session = session_of(tx, session_id).await?;
+    if agent {
+        let detail = format!("message {}", message.id);
+        let audit =
+            AuditEntry::about_session(author, "message.agent", &session.bot_id, session_id, detail);
+        tx.append_audit(&audit, at).await?;
+    }
+    let kinds = message_and_session(&message, &session);
+    tx.append_events(&session.bot_id, kinds, at).await?;
+    Ok(Recorded { session, message })
+}
+
+/// A line hitl writes for the agents (a bot failure, an answer not sent).
+pub async fn system_line(
+    tx: &mut dyn WriteTx,
+    session_id: i64,
+    text: String,
+    at: i64,
+) -> Result<Recorded> {
+    let line = Content::System { text, paused: None };
+    outgoing_message(tx, session_id, Source::System, &Actor::system(), &line, at).await
+}
+
+/// Pauses or resumes; idempotent: nothing is written when the session already is so. Answers
+/// the session after it, and whether anything changed.
+pub async fn set_paused(
+    tx: &mut dyn WriteTx,
+    session_id: i64,
+    change: &PauseChange,
+    at: i64,
+) -> Result<(SessionOverview, bool)> {
+    let current = session_of(tx, session_id).await?;
+    if current.is_paused == change.paused {
+        return Ok((current, false));
+    }
+    tx.insert_pause(&PauseRecord {
+        session_id,
+        paused: change.paused,
+        actor: &change.actor,
+        reason: change.reason.as_deref(),
+        at,
+    })
+    .await?;
+    let content = Content::System {
+        text: change.line(),
+        paused: Some(change.paused),
+    };
+    let message = tx
+        .insert_message(&NewMessage {
+            session_id,
+            source: Source::System,
+            actor_kind: change.actor.kind,
+            actor_id: change.actor.id,
+            author: Some(&change.actor.name),
+            content: &content,
+            at,
+        })
+        .await?;
+    // The session keeps who paused while paused; resuming clears it.
+    let pause = if change.paused {
+        PauseState::Paused {
+            by: change.actor.clone(),
+            reason: change.reason.clone(),
+            at,
+        }
+    } else {
+        PauseState::Running
+    };
+    let patch = SessionPatch {
+        last_event_on: Some(at),
+        last_message_id: Some(message.id),
+        pause: Some(pause),
+        ..SessionPatch::default()
+    };
+    tx.update_session(session_id, &patch).await?;
+    let session = session_of(tx, session_id).await?;
+    let action = if change.paused {
+        "session.paused"
+    } else {
+        "session.resumed"
+    };
+    let detail = change.reason.clone().unwrap_or_default();
+    let audit =
+        AuditEntry::about_session(&change.actor, action, &session.bot_id, session_id, detail);
+    tx.append_audit(&audit, at).await?;
+    let kinds = message_and_session(&message, &session);
+    tx.append_events(&session.bot_id, kinds, at).await?;
+    Ok((session, true))
+}
+
+pub async fn notify(
+    tx: &mut dyn WriteTx,
+    bot_id: &str,
+    new: &NewNotification,
+    at: i64,
+) -> Result<Notification> {
+    let notification = tx.insert_notification(bot_id, new, at).await?;
+    let created = EventKind::NotificationCreated {
+        notification: notification.clone(),
+    };
+    tx.append_events(bot_id, vec![created], at).await?;
+    Ok(notification)
+}
+
+/// An agent saw the session's messages: its unread count goes back to zero. Answers the
+/// session when that changed anything.
+pub async fn mark_read(
+    tx: &mut dyn WriteTx,
+    session_id: i64,
+    at: i64,
+) -> Result<Option<SessionOverview>> {
+    let current = session_of(tx, session_id).await?;
+    if current.unread_count == 0 {
+        return Ok(None);
+    }
+    let patch = SessionPatch {
+        unread: Unread::Clear,
+        ..SessionPatch::default()
+    };
+    updated(tx, &current, &patch, at).await.map(Some)
+}
+
+/// Takes the newer name and picture the channel told us about outside a message. Answers the
+/// session when something changed.
+pub async fn update_profile(
+    tx: &mut dyn WriteTx,
+    session_id: i64,
+    profile: &Profile,
+    at: i64,
+) -> Result<Option<SessionOverview>> {
+    let current = session_of(tx, session_id).await?;
+    let newer = |given: &Option<String>, known: &Option<String>| {
+        given.clone().filter(|g| Some(g) != known.as_ref())
+    };
+    let patch = SessionPatch {
+        full_name: newer(&profile.full_name, &current.full_name),
+        avatar_url: newer(&profile.avatar_url, &current.avatar_url),
+        ..SessionPatch::default()
+    };
+    if patch == SessionPatch::default() {
+        return Ok(None);
+    }
+    updated(tx, &current, &patch, at).await.map(Some)
+}
+
+async fn updated(
+    tx: &mut dyn WriteTx,
+    current: &SessionOverview,
+    patch: &SessionPatch,
+    at: i64,
+) -> Result<SessionOverview> {
+    tx.update_session(current.id, patch).await?;
+    let session = session_of(tx, current.id).await?;
+    let kinds = vec![EventKind::SessionUpdated {
+        session: session.clone(),
+    }];
+    tx.append_events(&session.bot_id, kinds, at).await?;
+    Ok(session)
+}
+
+/// Deletes a conversation with all it held, and a web chat's visitor with it (they asked for
+/// their data to go); answers its bot.
+pub async fn delete_session(
+    tx: &mut dyn WriteTx,
+    session_id: i64,
+    actor: &Actor,
+    at: i64,
+) -> Result<String> {
+    let key = tx
+        .delete_session(session_id)
+        .await?
+        .ok_or(StoreError::NotFound("session"))?;
+    if key.channel == web::CHANNEL {
+        tx.delete_visitor(&key.bot_id, &key.user_id).await?;
+    }
+    let audit = AuditEntry::about_session(actor, "session.deleted", &key.bot_id, session_id, "");
+    tx.append_audit(&audit, at).await?;
+    let deleted = EventKind::SessionDeleted { session_id };
+    tx.append_events(&key.bot_id, vec![deleted], at).await?;
+    Ok(key.bot_id)
+}

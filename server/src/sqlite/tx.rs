@@ -1,0 +1,418 @@
+//! The write primitives on SQLite, as the writer thread runs them: plain synchronous calls on
+//! its one connection, inside the shared transaction, every statement prepared once and cached.
+//! Nothing here decides; it stores what the engine's changes say.
+
+use app::model::{ActorKind, Event, EventKind, Message, Notification, Profile, SessionOverview};
+use rusqlite::{params, Connection, OptionalExtension, ToSql};
+
+use super::rows::{time, NotificationRow, SessionRow, SESSION_SELECT};
+use super::writer::Bracket;
+use crate::store::accounts::AuditEntry;
+use crate::store::event_format::{encode, EVENT_VERSION};
+use crate::store::write::{NewMessage, PauseRecord, PauseState, SessionPatch, Unread, WriteTx};
+use crate::store::{Bot, NewNotification, Result, SessionKey, StoreError};
+
+/// Every shared transaction indexes the messages and sessions it added for search at its end,
+/// in one statement each (migration `index_at_commit`): while the `index_deferral` row is there,
+/// the triggers leave them to the closing statements.
+pub fn index_at_commit() -> Bracket {
+    Bracket {
+        opening: vec![
+            "insert into index_deferral (messages_after, sessions_after) values \
+             ((select coalesce(max(id), 0) from messages), \
+              (select coalesce(max(id), 0) from sessions))",
+        ],
+        closing: vec![
+            "insert into messages_fts (rowid, text, source, author) \
+             select id, text, source, author from messages \
+             where id > (select messages_after from index_deferral)",
+            "insert into session_names (rowid, full_name, user_id) \
+             select id, full_name, user_id from sessions \
+             where id > (select sessions_after from index_deferral)",
+            "delete from index_deferral",
+        ],
+    }
+}
+
+/// One write on the writer's connection; collects the events it appends for the commit hook.
+pub struct SqliteTx<'a> {
+    db: &'a mut Connection,
+    pub events: Vec<(String, Vec<Event>)>,
+}
+
+impl<'a> SqliteTx<'a> {
+    pub fn new(db: &'a mut Connection) -> Self {
+        SqliteTx {
+            db,
+            events: Vec::new(),
+        }
+    }
+}
+
+/// Adds `column = ?n` with its value.
+fn bind<'v>(
+    sets: &mut Vec<String>,
+    values: &mut Vec<&'v dyn ToSql>,
+    column: &str,
+    value: &'v dyn ToSql,
+) {
+    values.push(value);
+    sets.push(format!("{column} = ?{}", values.len()));
+}
+
+fn not_found_on_foreign_key(e: rusqlite::Error) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+        {
+            StoreError::NotFound("session")
+        }
+        _ => e.into(),
+    }
+}
+
+#[async_trait::async_trait]
+impl WriteTx for SqliteTx<'_> {
+    async fn session_id(&mut self, key: &SessionKey) -> Result<Option<i64>> {
+        let thread = key.thread_id.as_deref().unwrap_or("");
+        Ok(self
+            .db
+            .prepare_cached(
+                "select id from sessions \
+                 where bot_id = ?1 and channel = ?2 and user_id = ?3 and thread_id = ?4",
+            )?
+            .query_row(params![key.bot_id, key.channel, key.user_id, thread], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    async fn insert_session(
+        &mut self,
+        key: &SessionKey,
+        profile: &Profile,
+        at: i64,
+    ) -> Result<i64> {
+        let thread = key.thread_id.as_deref().unwrap_or("");
+        Ok(self
+            .db
+            .prepare_cached(
+                "insert into sessions (bot_id, channel, user_id, thread_id, full_name, \
+                                       avatar_url, created_at, last_event_on) \
+                 values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) returning id",
+            )?
+            .query_row(
+                params![
+                    key.bot_id,
+                    key.channel,
+                    key.user_id,
+                    thread,
+                    profile.full_name,
+                    profile.avatar_url,
+                    at
+                ],
+                |r| r.get(0),
+            )?)
+    }
+
+    async fn update_session(&mut self, id: i64, patch: &SessionPatch) -> Result<()> {
+        // Only the columns the patch sets are named, so a statement fires only the triggers of
+        // what it changes; each shape of patch is one cached statement.
+        let by_kind = match &patch.pause {
+            Some(PauseState::Paused { by, .. }) => Some(by.kind.as_str()),
+            _ => None,
+        };
+        let mut sets: Vec<String> = Vec::new();
+        let mut values: Vec<&dyn ToSql> = vec![&id];
+        if let Some(v) = &patch.full_name {
+            bind(&mut sets, &mut values, "full_name", v);
+        }
+        if let Some(v) = &patch.avatar_url {
+            bind(&mut sets, &mut values, "avatar_url", v);
+        }
+        if let Some(v) = &patch.last_event_on {
+            bind(&mut sets, &mut values, "last_event_on", v);
+        }
+        if let Some(v) = &patch.last_heard_on {
+            bind(&mut sets, &mut values, "last_heard_on", v);
+        }
+        if let Some(v) = &patch.last_agent_reply_on {
+            bind(&mut sets, &mut values, "last_agent_reply_on", v);
+        }
+        if let Some(v) = &patch.last_message_id {
+            bind(&mut sets, &mut values, "last_message_id", v);
+        }
+        if let (Some(PauseState::Paused { by, reason, at }), Some(kind)) = (&patch.pause, &by_kind)
+        {
+            bind(&mut sets, &mut values, "paused_by", &by.name);
+            bind(&mut sets, &mut values, "paused_by_kind", kind);
+            bind(&mut sets, &mut values, "paused_by_id", &by.id);
+            bind(&mut sets, &mut values, "paused_reason", reason);
+            bind(&mut sets, &mut values, "paused_at", at);
+        }
+        match patch.unread {
+            Unread::Keep => {}
+            Unread::Add => sets.push("unread_count = unread_count + 1".into()),
+            Unread::Clear => sets.push("unread_count = 0".into()),
+        }
+        match &patch.pause {
+            None => {}
+            Some(PauseState::Paused { .. }) => sets.push("paused = 1".into()),
+            Some(PauseState::Running) => sets.push(
+                "paused = 0, paused_by = null, paused_by_kind = null, paused_by_id = null, \
+                 paused_reason = null, paused_at = null"
+                    .into(),
+            ),
+        }
+        if sets.is_empty() {
+            return Ok(());
+        }
+        let sql = format!("update sessions set {} where id = ?1", sets.join(", "));
+        let touched = self
+            .db
+            .prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(values))?;
+        if touched == 0 {
+            return Err(StoreError::NotFound("session"));
+        }
+        Ok(())
+    }
+
+    async fn session(&mut self, id: i64) -> Result<Option<SessionOverview>> {
+        self.db
+            .prepare_cached(&format!("{SESSION_SELECT} where s.id = ?1"))?
+            .query_row([id], SessionRow::from_rusqlite)
+            .optional()?
+            .map(SessionRow::into_overview)
+            .transpose()
+    }
+
+    async fn delete_session(&mut self, id: i64) -> Result<Option<SessionKey>> {
+        let key = self
+            .db
+            .prepare_cached(
+                "select bot_id, channel, user_id, thread_id from sessions where id = ?1",
+            )?
+            .query_row([id], |r| {
+                let thread: String = r.get(3)?;
+                Ok(SessionKey {
+                    bot_id: r.get(0)?,
+                    channel: r.get(1)?,
+                    user_id: r.get(2)?,
+                    thread_id: Some(thread).filter(|t| !t.is_empty()),
+                })
+            })
+            .optional()?;
+        if key.is_none() {
+            return Ok(None);
+        }
+        for statement in [
+            "delete from events where session_id = ?1",
+            "delete from notifications where session_id = ?1",
+            // Messages (and through its triggers the search index) and the pause history go
+            // with the session (`on delete cascade`).
+            "delete from sessions where id = ?1",
+        ] {
+            self.db.prepare_cached(statement)?.execute([id])?;
+        }
+        Ok(key)
+    }
+
+    async fn insert_message(&mut self, new: &NewMessage<'_>) -> Result<Message> {
+        let payload = serde_json::to_value(new.content)
+            .map_err(|e| StoreError::Corrupt(format!("message encoding: {e}")))?;
+        let text = new.content.preview();
+        let kind = new.actor_kind.as_str();
+        let id: i64 = self
+            .db
+            .prepare_cached(
+                "insert into messages (session_id, kind, source, direction, text, payload, \
+                                       author, author_kind, author_id, created_at) \
+                 values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) returning id",
+            )?
+            .query_row(
+                params![
+                    new.session_id,
+                    new.content.kind(),
+                    new.source.as_str(),
+                    new.source.direction().as_str(),
+                    text,
+                    payload.to_string(),
+                    new.author,
+                    kind,
+                    new.actor_id,
+                    new.at
+                ],
+                |r| r.get(0),
+            )
+            .map_err(not_found_on_foreign_key)?;
+        Ok(Message {
+            id,
+            session_id: new.session_id,
+            kind: new.content.kind().to_string(),
+            source: new.source,
+            direction: new.source.direction(),
+            text,
+            payload,
+            author: new.author.map(str::to_string),
+            author_kind: Some(new.actor_kind),
+            author_id: new.actor_id,
+            ts: time(new.at),
+        })
+    }
+
+    async fn insert_pause(&mut self, record: &PauseRecord<'_>) -> Result<()> {
+        self.db
+            .prepare_cached(
+                "insert into pause_history (session_id, paused, actor, reason, created_at, \
+                                            actor_kind, actor_id) \
+                 values (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                record.session_id,
+                record.paused,
+                record.actor.name,
+                record.reason,
+                record.at,
+                record.actor.kind.as_str(),
+                record.actor.id
+            ])
+            .map_err(not_found_on_foreign_key)?;
+        Ok(())
+    }
+
+    async fn insert_notification(
+        &mut self,
+        bot_id: &str,
+        new: &NewNotification,
+        at: i64,
+    ) -> Result<Notification> {
+        self.db
+            .prepare_cached(
+                "insert into notifications (bot_id, session_id, message, level, url, created_at) \
+                 values (?1, ?2, ?3, ?4, ?5, ?6) \
+                 returning id, bot_id, session_id, message, level, url, read_at, created_at",
+            )?
+            .query_row(
+                params![
+                    bot_id,
+                    new.session_id,
+                    new.message,
+                    new.level.as_str(),
+                    new.url,
+                    at
+                ],
+                |r| {
+                    Ok(NotificationRow {
+                        id: r.get(0)?,
+                        bot_id: r.get(1)?,
+                        session_id: r.get(2)?,
+                        message: r.get(3)?,
+                        level: r.get(4)?,
+                        url: r.get(5)?,
+                        read_at: r.get(6)?,
+                        created_at: r.get(7)?,
+                    })
+                },
+            )?
+            .into_notification()
+    }
+
+    async fn delete_visitor(&mut self, bot_id: &str, visitor_id: &str) -> Result<()> {
+        self.db
+            .prepare_cached("delete from web_visitors where id = ?1 and bot_id = ?2")?
+            .execute(params![visitor_id, bot_id])?;
+        Ok(())
+    }
+
+    async fn set_bot_paused(&mut self, bot_id: &str, paused: bool) -> Result<Option<Bot>> {
+        Ok(self
+            .db
+            .prepare_cached("update bots set paused = ?2 where id = ?1 returning id, name, paused")?
+            .query_row(params![bot_id, paused], |r| {
+                Ok(Bot {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    paused: r.get(2)?,
+                })
+            })
+            .optional()?)
+    }
+
+    async fn set_retention_days(&mut self, bot_id: &str, days: Option<u32>) -> Result<()> {
+        self.db
+            .prepare_cached(
+                "insert into bot_settings (bot_id, retention_days) values (?1, ?2) \
+                 on conflict(bot_id) do update set retention_days = excluded.retention_days",
+            )?
+            .execute(params![bot_id, days])?;
+        Ok(())
+    }
+
+    async fn take_delivery_key(&mut self, key: &str, at: i64) -> Result<bool> {
+        let taken = self
+            .db
+            .prepare_cached(
+                "insert into webhook_seen (key, created_at) values (?1, ?2) \
+                 on conflict(key) do nothing",
+            )?
+            .execute(params![key, at])?;
+        Ok(taken == 1)
+    }
+
+    async fn append_audit(&mut self, entry: &AuditEntry, at: i64) -> Result<()> {
+        self.db
+            .prepare_cached(
+                "insert into audit_log (created_at, actor, action, detail, address, bot_id, \
+                                        session_id, actor_kind, actor_id) \
+                 values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                at,
+                entry.actor,
+                entry.action,
+                entry.detail,
+                entry.address,
+                entry.bot_id,
+                entry.session_id,
+                entry.actor_kind.map(ActorKind::as_str),
+                entry.actor_id
+            ])?;
+        Ok(())
+    }
+
+    async fn append_events(
+        &mut self,
+        bot_id: &str,
+        kinds: Vec<EventKind>,
+        at: i64,
+    ) -> Result<Vec<Event>> {
+        let mut insert = self.db.prepare_cached(
+            "insert into events (bot_id, kind, data, created_at, session_id, version) \
+             values (?1, ?2, ?3, ?4, ?5, ?6) returning seq",
+        )?;
+        let events = kinds
+            .into_iter()
+            .map(|kind| {
+                let data = encode(&kind)?;
+                let seq: i64 = insert.query_row(
+                    params![
+                        bot_id,
+                        kind.name(),
+                        data,
+                        at,
+                        kind.session_id(),
+                        EVENT_VERSION
+                    ],
+                    |r| r.get(0),
+                )?;
+                Ok(Event { seq, kind })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        match self.events.last_mut() {
+            Some((bot, list)) if bot == bot_id => list.extend(events.iter().cloned()),
+            _ => self.events.push((bot_id.to_string(), events.clone())),
+        }
+        Ok(events)
+    }
+}

@@ -1,0 +1,154 @@
+//! The write side of the port: the primitives a transaction offers ([`WriteTx`]) and the unit
+//! of work the engine hands a store ([`Change`]). The primitives hold no rule: which rows
+//! change, which lines and events they bring and in what order is the change's to decide.
+
+use std::any::Any;
+
+use app::model::{
+    Actor, ActorKind, Content, Event, EventKind, Message, Notification, Profile, SessionOverview,
+    Source,
+};
+
+use super::accounts::AuditEntry;
+use super::{Bot, NewNotification, Result, SessionKey, StoreError};
+
+/// How a session's unread count moves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Unread {
+    #[default]
+    Keep,
+    /// One more message nobody has read.
+    Add,
+    /// Somebody read them all.
+    Clear,
+}
+
+/// Who runs a conversation, as stored on the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PauseState {
+    /// The bot answers.
+    Running,
+    /// Paused by `by`, for `reason`, at `at` (unix milliseconds).
+    Paused {
+        by: Actor,
+        reason: Option<String>,
+        at: i64,
+    },
+}
+
+/// Columns of a session to set; `None` leaves one as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionPatch {
+    pub full_name: Option<String>,
+    pub avatar_url: Option<String>,
+    pub last_event_on: Option<i64>,
+    pub last_heard_on: Option<i64>,
+    pub last_agent_reply_on: Option<i64>,
+    pub last_message_id: Option<i64>,
+    pub unread: Unread,
+    pub pause: Option<PauseState>,
+}
+
+/// A message to store; the store gives it its id.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub session_id: i64,
+    pub source: Source,
+    pub actor_kind: ActorKind,
+    pub actor_id: Option<i64>,
+    /// The name shown for who wrote it (none for the user and the bot).
+    pub author: Option<&'a str>,
+    pub content: &'a Content,
+    pub at: i64,
+}
+
+/// A line of a conversation's pause history (what the handoff figures count).
+#[derive(Debug, Clone)]
+pub struct PauseRecord<'a> {
+    pub session_id: i64,
+    pub paused: bool,
+    pub actor: &'a Actor,
+    pub reason: Option<&'a str>,
+    pub at: i64,
+}
+
+/// The primitives of one write transaction. Events appended here are published by the store
+/// after the transaction commits, in the order they were appended.
+#[async_trait::async_trait]
+pub trait WriteTx: Send {
+    /// The id of the conversation with this key, if there is one.
+    async fn session_id(&mut self, key: &SessionKey) -> Result<Option<i64>>;
+    /// A new conversation; answers its id.
+    async fn insert_session(&mut self, key: &SessionKey, profile: &Profile, at: i64)
+        -> Result<i64>;
+    /// Fails with `NotFound` when there is no such session.
+    async fn update_session(&mut self, id: i64, patch: &SessionPatch) -> Result<()>;
+    /// The session as this transaction sees it.
+    async fn session(&mut self, id: i64) -> Result<Option<SessionOverview>>;
+    /// Deletes the conversation with its messages, pause history, notifications and the
+    /// events that carry its data; answers its key, or `None` when there was none.
+    async fn delete_session(&mut self, id: i64) -> Result<Option<SessionKey>>;
+
+    /// Fails with `NotFound` when the session does not exist.
+    async fn insert_message(&mut self, new: &NewMessage<'_>) -> Result<Message>;
+    async fn insert_pause(&mut self, record: &PauseRecord<'_>) -> Result<()>;
+    async fn insert_notification(
+        &mut self,
+        bot_id: &str,
+        new: &NewNotification,
+        at: i64,
+    ) -> Result<Notification>;
+
+    async fn delete_visitor(&mut self, bot_id: &str, visitor_id: &str) -> Result<()>;
+
+    /// The bot-wide switch; `None` when there is no such bot.
+    async fn set_bot_paused(&mut self, bot_id: &str, paused: bool) -> Result<Option<Bot>>;
+    /// How many days the bot's conversations are kept (`None`: for ever).
+    async fn set_retention_days(&mut self, bot_id: &str, days: Option<u32>) -> Result<()>;
+
+    /// Takes a channel's delivery key; `false` when it was taken before (a redelivery). Taken
+    /// in the transaction of the message it delivers, so a write that fails leaves it free.
+    async fn take_delivery_key(&mut self, key: &str, at: i64) -> Result<bool>;
+
+    async fn append_audit(&mut self, entry: &AuditEntry, at: i64) -> Result<()>;
+    /// Appends events to the bot's log; answers them with their `seq`.
+    async fn append_events(
+        &mut self,
+        bot_id: &str,
+        kinds: Vec<EventKind>,
+        at: i64,
+    ) -> Result<Vec<Event>>;
+}
+
+/// A change the engine decided, applied in one transaction. It may run more than once (a
+/// store may roll back a shared transaction and run it again), so it only touches `tx`.
+#[async_trait::async_trait]
+pub trait Change: Send + Sync + 'static {
+    type Output: Send + 'static;
+    async fn apply(&self, tx: &mut dyn WriteTx) -> Result<Self::Output>;
+}
+
+/// What a change answered, before [`apply`] gives it back its type.
+pub type Output = Box<dyn Any + Send>;
+
+/// A [`Change`] whose output type is erased, so that `dyn Store` can take any change.
+#[async_trait::async_trait]
+pub trait DynChange: Send + Sync + 'static {
+    async fn apply_dyn(&self, tx: &mut dyn WriteTx) -> Result<Output>;
+}
+
+#[async_trait::async_trait]
+impl<C: Change> DynChange for C {
+    async fn apply_dyn(&self, tx: &mut dyn WriteTx) -> Result<Output> {
+        Ok(Box::new(self.apply(tx).await?))
+    }
+}
+
+/// Applies `change` on `store` and answers its output once committed.
+pub async fn apply<C: Change>(store: &dyn super::Store, change: C) -> Result<C::Output> {
+    let output = store.write(Box::new(change)).await?;
+    output
+        .downcast::<C::Output>()
+        .map(|o| *o)
+        .map_err(|_| StoreError::Corrupt("a change answered another type".into()))
+}
