@@ -6,6 +6,7 @@ pub mod clock;
 mod history;
 mod ingest;
 mod notify;
+pub mod outbox;
 mod pause;
 mod reply;
 pub mod retention;
@@ -16,8 +17,6 @@ mod tests;
 mod visitors;
 
 use std::sync::Arc;
-
-use app::model::{Message, SessionOverview};
 
 use crate::bots::{BotEntry, Bots};
 use crate::bus::Bus;
@@ -53,7 +52,8 @@ pub struct Engine {
     store: Arc<dyn Store>,
     bus: Bus,
     bots: Bots,
-    outboxes: std::sync::RwLock<Outboxes>,
+    outboxes: std::sync::OnceLock<Arc<Outboxes>>,
+    sender_wake: tokio::sync::Notify,
 }
 
 impl Engine {
@@ -68,20 +68,19 @@ impl Engine {
             bus,
             bots,
             outboxes: Default::default(),
+            sender_wake: tokio::sync::Notify::new(),
         }
     }
 
-    /// Connects the channels that push messages to users (set once at start).
+    /// Connects the channels that push messages to users (set once at start; later calls are
+    /// ignored).
     pub fn set_outboxes(&self, outboxes: Outboxes) {
-        *self.outboxes.write().unwrap_or_else(|e| e.into_inner()) = outboxes;
+        let _ = self.outboxes.set(Arc::new(outboxes));
     }
 
-    /// Hands a stored bot or agent message to its channel, if that channel pushes.
-    fn deliver(&self, session: &SessionOverview, message: &Message) {
-        self.outboxes
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .deliver(session, message);
+    /// The channels that push, for the changes that queue messages for them.
+    fn outboxes(&self) -> Arc<Outboxes> {
+        self.outboxes.get().cloned().unwrap_or_default()
     }
 
     pub fn bus(&self) -> &Bus {

@@ -101,6 +101,7 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let every = Duration::from_secs(config.retention_every_minutes.max(1) * 60);
     crate::engine::retention::spawn(engine.clone(), every, stopping.clone());
+    crate::engine::outbox::spawn_sender(engine.clone(), stopping.clone());
     spawn_maintenance(store.clone(), stopping.clone());
     let state = AppState {
         engine: engine.clone(),

@@ -11,7 +11,8 @@ pub mod write;
 use std::sync::Arc;
 
 use app::model::{
-    Event, Level, Message, Notification, SessionCounts, SessionOverview, SessionPage, SessionQuery,
+    Content, Event, Level, Message, Notification, SessionCounts, SessionOverview, SessionPage,
+    SessionQuery,
 };
 
 pub use write::{Change, WriteTx};
@@ -100,6 +101,20 @@ impl NewNotification {
     }
 }
 
+/// A message waiting to be sent to a user over a channel that pushes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub id: i64,
+    pub bot_id: String,
+    pub channel: String,
+    pub session_id: i64,
+    pub message_id: i64,
+    pub recipient: String,
+    pub content: Content,
+    /// Attempts made so far.
+    pub attempts: u32,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct NotificationPage {
     pub notifications: Vec<Notification>,
@@ -172,6 +187,11 @@ pub trait Store: history::HistoryStore + accounts::AccountStore + Send + Sync + 
     async fn events_since(&self, bot_id: &str, since: i64, limit: u32) -> Result<Vec<Event>>;
     /// The oldest sequence number still in the log (0 when empty) and the newest one.
     async fn event_bounds(&self) -> Result<(i64, i64)>;
+
+    /// Deliveries due at `now` (unix milliseconds), oldest first, at most `limit`; a
+    /// conversation's delivery waits while an older one of the same conversation is pending,
+    /// so each user gets their messages in order.
+    async fn due_deliveries(&self, now: i64, limit: u32) -> Result<Vec<Delivery>>;
 
     /// Web chat visitors: created once per browser, then looked up by id.
     async fn create_visitor(&self, visitor: &Visitor) -> Result<()>;

@@ -1,5 +1,6 @@
 //! What the API has acknowledged survives a crash: the real `hitl` binary is killed (SIGKILL)
-//! right after it answers, restarted on the same database file, and still has the message.
+//! right after it answers, restarted on the same database file, and still has the message; a
+//! message on its way to Messenger when the process dies is sent after the restart.
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -22,8 +23,13 @@ struct Hitl {
 }
 
 impl Hitl {
-    /// Starts the binary on `database_url` and waits until `/healthz` answers.
+    /// Starts the binary on `database_url` with the repository's bots and waits until
+    /// `/healthz` answers.
     async fn start(dir: &Path, database_url: &str, run: u32) -> Hitl {
+        Hitl::start_with_bots(dir, database_url, run, Path::new(BOTS_DIR)).await
+    }
+
+    async fn start_with_bots(dir: &Path, database_url: &str, run: u32, bots: &Path) -> Hitl {
         let addr = format!("127.0.0.1:{}", free_port());
         let log = dir.join(format!("hitl-{run}.log"));
         let output = std::fs::File::create(&log).expect("a log file");
@@ -36,7 +42,7 @@ impl Hitl {
                 "--api-token",
                 TOKEN,
                 "--bots-dir",
-                BOTS_DIR,
+                bots.to_str().expect("a UTF-8 path"),
             ])
             .current_dir(dir)
             .stdin(Stdio::null())
@@ -231,4 +237,93 @@ async fn every_message_acknowledged_by_concurrent_senders_survives_a_crash() {
             "sender {sender}'s acknowledged message {message} is on disk"
         );
     }
+}
+
+/// A fake Graph API: the first Send API call never gets an answer (the process is killed while
+/// it waits); once `answering` is set, calls are accepted and passed on to the test.
+#[derive(Clone)]
+struct Graph {
+    calls: tokio::sync::mpsc::UnboundedSender<Value>,
+    answering: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+async fn send_api(
+    axum::extract::State(graph): axum::extract::State<Graph>,
+    axum::Json(body): axum::Json<Value>,
+) -> axum::Json<Value> {
+    let answering = graph.answering.load(std::sync::atomic::Ordering::SeqCst);
+    let _ = graph.calls.send(body);
+    if !answering {
+        std::future::pending::<()>().await;
+    }
+    axum::Json(json!({ "recipient_id": "psid-1", "message_id": "mid.out" }))
+}
+
+#[tokio::test]
+async fn a_messenger_message_on_its_way_when_hitl_dies_is_sent_after_the_restart() {
+    let (calls, mut called) = tokio::sync::mpsc::unbounded_channel();
+    let graph = Graph {
+        calls,
+        answering: Default::default(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let graph_url = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .route("/me/messages", axum::routing::post(send_api))
+        .route(
+            "/{psid}",
+            axum::routing::get(|| async { axum::Json(json!({})) }),
+        )
+        .with_state(graph.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let bots = dir.path().join("bots");
+    std::fs::create_dir(&bots).unwrap();
+    let rules = std::fs::read_to_string(Path::new(BOTS_DIR).join("welcome-bot.toml")).unwrap();
+    std::fs::write(
+        bots.join("fb-bot.toml"),
+        format!(
+            "{rules}\n[messenger]\npage_access_token = \"page\"\napp_secret = \"secret\"\n\
+             verify_token = \"verify\"\ngraph_api_url = \"{graph_url}\"\n"
+        ),
+    )
+    .unwrap();
+    let database_url = format!("sqlite://{}", dir.path().join("hitl.db").display());
+    let hitl = Hitl::start_with_bots(dir.path(), &database_url, 1, &bots).await;
+    let body = json!({ "object": "page", "entry": [{ "id": "page", "time": 1, "messaging": [
+        { "sender": { "id": "psid-1" }, "recipient": { "id": "page" }, "timestamp": 1,
+          "message": { "mid": "m.1", "text": "where is my parcel" } }
+    ]}]})
+    .to_string();
+    let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(b"secret").unwrap();
+    hmac::Mac::update(&mut mac, body.as_bytes());
+    let signature = format!(
+        "sha256={}",
+        hex::encode(hmac::Mac::finalize(mac).into_bytes())
+    );
+    let delivered = reqwest::Client::new()
+        .post(hitl.url("/api/v1/bots/fb-bot/mod/channel-messenger/webhook"))
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", signature)
+        .body(body)
+        .send()
+        .await
+        .expect("hitl answers");
+    assert_eq!(delivered.status(), 200);
+    // The bot's answer is committed and its Send API call is in flight: the process dies now.
+    let first = called.recv().await.expect("the Send API was called");
+    assert_eq!(first["message"]["text"], "You said: where is my parcel");
+    hitl.crash().await;
+
+    graph
+        .answering
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let _hitl = Hitl::start_with_bots(dir.path(), &database_url, 2, &bots).await;
+    let again = tokio::time::timeout(START_DEADLINE, called.recv())
+        .await
+        .expect("the answer is sent after the restart")
+        .expect("the fake Graph API runs");
+    assert_eq!(again["recipient"]["id"], "psid-1");
+    assert_eq!(again["message"]["text"], "You said: where is my parcel");
 }

@@ -1,22 +1,21 @@
-//! Facebook Messenger: the webhook's checks and parsing, and the Send API outbox (a queue with
-//! bounded retries, so a slow Graph API never holds up the webhook's answer).
+//! Facebook Messenger: the webhook's checks and parsing, profiles, and the Send API as an
+//! outbox (the engine's sender calls it for each stored message, and retries).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::model::{Content, Message, Profile, SessionOverview, Source};
+use app::model::{Content, Profile};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::Sha256;
-use tokio::sync::mpsc;
 
-use super::Outbox;
+use super::{Outbox, SendError};
+use crate::store::Delivery;
 
 /// The channel name of Messenger sessions.
 pub const CHANNEL: &str = "messenger";
 const GRAPH_API: &str = "https://graph.facebook.com/v19.0";
-const ATTEMPTS: u32 = 4;
 const PROFILE_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 
 /// A bot's `[messenger]` settings in its TOML file.
@@ -179,16 +178,10 @@ pub fn send_api_message(content: &Content) -> Option<Value> {
     })
 }
 
-struct Outgoing {
-    psid: String,
-    message: Value,
-}
-
-/// One bot's Messenger connection: the Send API queue and profile look-ups.
+/// One bot's Messenger connection: the Send API and profile look-ups.
 pub struct Messenger {
     pub settings: Settings,
     client: reqwest::Client,
-    queue: mpsc::UnboundedSender<Outgoing>,
     // When each user's profile was last fetched: it is fetched once, then again when stale.
     fetched: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
 }
@@ -199,12 +192,9 @@ impl Messenger {
             .timeout(Duration::from_secs(10))
             .build()
             .unwrap_or_default();
-        let (queue, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(send_loop(client.clone(), settings.clone(), receiver));
         Arc::new(Messenger {
             settings,
             client,
-            queue,
             fetched: Default::default(),
         })
     }
@@ -243,55 +233,44 @@ impl Messenger {
     }
 }
 
+#[async_trait::async_trait]
 impl Outbox for Messenger {
-    fn deliver(&self, session: &SessionOverview, message: &Message) {
-        if !matches!(message.source, Source::Bot | Source::Agent) {
-            return;
+    /// One Send API call; 429, 5xx and network failures may work later, other refusals not.
+    async fn send(&self, delivery: &Delivery) -> Result<(), SendError> {
+        let Some(message) = send_api_message(&delivery.content) else {
+            return Err(SendError::Refused(format!(
+                "Messenger has no form for a {} message",
+                delivery.content.kind()
+            )));
+        };
+        let body = json!({
+            "recipient": { "id": delivery.recipient },
+            "messaging_type": "RESPONSE",
+            "message": message,
+        });
+        let url = format!("{}/me/messages", self.settings.graph_api_url);
+        let response = self
+            .client
+            .post(&url)
+            .query(&[("access_token", &self.settings.page_access_token)])
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| SendError::Retry(format!("the Send API is unreachable: {e}")))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
         }
-        let Some(body) = message.content().as_ref().and_then(send_api_message) else {
-            return;
-        };
-        let out = Outgoing {
-            psid: session.user_id.clone(),
-            message: body,
-        };
-        if self.queue.send(out).is_err() {
-            tracing::error!("messenger send queue is closed");
+        let detail = format!("the Send API answered {status}");
+        if status.as_u16() == 429 || status.is_server_error() {
+            Err(SendError::Retry(detail))
+        } else {
+            Err(SendError::Refused(detail))
         }
     }
-}
 
-/// Sends queued messages in order; 429 and 5xx are retried with a growing pause, a few times.
-async fn send_loop(
-    client: reqwest::Client,
-    settings: Settings,
-    mut receiver: mpsc::UnboundedReceiver<Outgoing>,
-) {
-    let url = format!("{}/me/messages", settings.graph_api_url);
-    while let Some(out) = receiver.recv().await {
-        let body = json!({
-            "recipient": { "id": out.psid },
-            "messaging_type": "RESPONSE",
-            "message": out.message,
-        });
-        for attempt in 0..ATTEMPTS {
-            let result = client
-                .post(&url)
-                .query(&[("access_token", &settings.page_access_token)])
-                .json(&body)
-                .send()
-                .await;
-            let retry = match &result {
-                Ok(r) if r.status().is_success() => break,
-                Ok(r) => r.status().as_u16() == 429 || r.status().is_server_error(),
-                Err(_) => true,
-            };
-            if !retry || attempt + 1 == ATTEMPTS {
-                tracing::warn!(attempt, "messenger send failed");
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
-        }
+    fn label(&self) -> &'static str {
+        "Messenger"
     }
 }
 

@@ -8,10 +8,12 @@ use std::sync::Arc;
 use app::model::{Actor, ActorKind, Content, Message, Profile, SessionOverview, Source};
 
 use super::clock::Clock;
+use super::outbox;
 use super::steps::{self, PauseChange, Recorded};
 use super::{Engine, EngineError, Result};
 use crate::bots::action::Action;
 use crate::bots::rules::{Context, Rules};
+use crate::channels::Outboxes;
 use crate::store::write::{apply, Change, WriteTx};
 use crate::store::{NewNotification, SessionKey};
 
@@ -63,6 +65,7 @@ impl Engine {
         let rules = bot.rules.clone().filter(|_| !bot.is_paused());
         let content = incoming.content.clone();
         let turn = UserTurn {
+            outboxes: self.outboxes(),
             incoming,
             delivery_key,
             rules,
@@ -91,6 +94,7 @@ impl Engine {
             let applied = apply(
                 self.store(),
                 BotAnswer {
+                    outboxes: self.outboxes(),
                     session_id: turn.session.id,
                     answer,
                 },
@@ -99,8 +103,8 @@ impl Engine {
             turn.session = applied.session;
             turn.replies = applied.replies;
         }
-        for reply in &turn.replies {
-            self.deliver(&turn.session, reply);
+        if !turn.replies.is_empty() {
+            self.wake_sender();
         }
         Ok(Some(Outcome {
             paused: turn.session.is_paused || bot.is_paused(),
@@ -124,12 +128,13 @@ impl Engine {
         let r = apply(
             self.store(),
             BotMessage {
+                outboxes: self.outboxes(),
                 session_id: session.id,
                 content,
             },
         )
         .await?;
-        self.deliver(&r.session, &r.message);
+        self.wake_sender();
         Ok(r.message)
     }
 
@@ -159,6 +164,7 @@ struct Turn {
 /// Records a user's message and, for a bot of rules, what the rules do with it, decided on the
 /// session as stored with the message.
 struct UserTurn {
+    outboxes: Arc<Outboxes>,
     incoming: Incoming,
     delivery_key: Option<String>,
     rules: Option<Arc<Rules>>,
@@ -199,7 +205,8 @@ impl Change for UserTurn {
         // Only a rule marked `while_paused` (the user's own way back to the bot) resumes. The
         // line says "the user", not their name: names change and belong to the profile.
         let resumer = Actor::new(ActorKind::User, None, "the user");
-        let applied = apply_actions(tx, session, actions, &resumer, &mut clock).await?;
+        let applied =
+            apply_actions(tx, &self.outboxes, session, actions, &resumer, &mut clock).await?;
         Ok(Some(Turn {
             message,
             replies: applied.replies,
@@ -218,6 +225,7 @@ enum Answer {
 /// conversation over while the bot was thinking, nothing reaches the user and the agents see
 /// why.
 struct BotAnswer {
+    outboxes: Arc<Outboxes>,
     session_id: i64,
     answer: Answer,
 }
@@ -264,7 +272,15 @@ impl Change for BotAnswer {
                 replies: Vec::new(),
             });
         }
-        apply_actions(tx, session, actions, &Actor::bot(), &mut clock).await
+        apply_actions(
+            tx,
+            &self.outboxes,
+            session,
+            actions,
+            &Actor::bot(),
+            &mut clock,
+        )
+        .await
     }
 }
 
@@ -278,6 +294,7 @@ struct Applied {
 /// rather than failing the user's message), pauses by the bot, resumes by `resumer`.
 async fn apply_actions(
     tx: &mut dyn WriteTx,
+    outboxes: &Outboxes,
     mut session: SessionOverview,
     actions: Vec<Action>,
     resumer: &Actor,
@@ -296,6 +313,7 @@ async fn apply_actions(
                     clock.tick(),
                 )
                 .await?;
+                outbox::queue(tx, outboxes, &r.session, &r.message, &content).await?;
                 session = r.session;
                 replies.push(r.message);
             }
@@ -329,6 +347,7 @@ async fn apply_actions(
 
 /// A message the bot sends outside a turn.
 struct BotMessage {
+    outboxes: Arc<Outboxes>,
     session_id: i64,
     content: Content,
 }
@@ -340,7 +359,10 @@ impl Change for BotMessage {
     async fn apply(&self, tx: &mut dyn WriteTx) -> crate::store::Result<Recorded> {
         let at = Clock::start().tick();
         let bot = Actor::bot();
-        steps::outgoing_message(tx, self.session_id, Source::Bot, &bot, &self.content, at).await
+        let r = steps::outgoing_message(tx, self.session_id, Source::Bot, &bot, &self.content, at)
+            .await?;
+        outbox::queue(tx, &self.outboxes, &r.session, &r.message, &self.content).await?;
+        Ok(r)
     }
 }
 

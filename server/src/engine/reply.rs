@@ -2,9 +2,13 @@
 
 use app::model::{Actor, Content, Message, Source};
 
+use std::sync::Arc;
+
 use super::clock::Clock;
+use super::outbox;
 use super::steps::{self, PauseChange, Recorded};
 use super::{Engine, EngineError, Result};
+use crate::channels::Outboxes;
 use crate::store::write::{apply, Change, WriteTx};
 
 /// Why a conversation is paused when an agent answers while the bot still runs it.
@@ -26,6 +30,7 @@ impl Engine {
         }
         self.session(bot_id, session_id).await?;
         let reply = AgentReply {
+            outboxes: self.outboxes(),
             session_id,
             author: author.clone(),
             content: Content::Text {
@@ -33,12 +38,13 @@ impl Engine {
             },
         };
         let r = apply(self.store(), reply).await?;
-        self.deliver(&r.session, &r.message);
+        self.wake_sender();
         Ok(r.message)
     }
 }
 
 struct AgentReply {
+    outboxes: Arc<Outboxes>,
     session_id: i64,
     author: Actor,
     content: Content,
@@ -53,6 +59,9 @@ impl Change for AgentReply {
         let pause = PauseChange::new(true, self.author.clone(), Some(AGENT_REPLIED.into()));
         steps::set_paused(tx, self.session_id, &pause, clock.tick()).await?;
         let (id, author, content) = (self.session_id, &self.author, &self.content);
-        steps::outgoing_message(tx, id, Source::Agent, author, content, clock.tick()).await
+        let r =
+            steps::outgoing_message(tx, id, Source::Agent, author, content, clock.tick()).await?;
+        outbox::queue(tx, &self.outboxes, &r.session, &r.message, content).await?;
+        Ok(r)
     }
 }

@@ -9,7 +9,9 @@ use super::rows::{time, NotificationRow, SessionRow, SESSION_SELECT};
 use super::writer::Bracket;
 use crate::store::accounts::AuditEntry;
 use crate::store::event_format::{encode, EVENT_VERSION};
-use crate::store::write::{NewMessage, PauseRecord, PauseState, SessionPatch, Unread, WriteTx};
+use crate::store::write::{
+    DeliveryResult, NewDelivery, NewMessage, PauseRecord, PauseState, SessionPatch, Unread, WriteTx,
+};
 use crate::store::{Bot, NewNotification, Result, SessionKey, StoreError};
 
 /// Every shared transaction indexes the messages and sessions it added for search at its end,
@@ -358,6 +360,59 @@ impl WriteTx for SqliteTx<'_> {
             )?
             .execute(params![key, at])?;
         Ok(taken == 1)
+    }
+
+    async fn enqueue_delivery(&mut self, new: &NewDelivery<'_>) -> Result<()> {
+        let content = serde_json::to_string(new.content)
+            .map_err(|e| StoreError::Corrupt(format!("delivery encoding: {e}")))?;
+        self.db
+            .prepare_cached(
+                "insert into outbox (bot_id, channel, session_id, message_id, recipient, content, \
+                                     next_attempt_at, created_at) \
+                 values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            )?
+            .execute(params![
+                new.bot_id,
+                new.channel,
+                new.session_id,
+                new.message_id,
+                new.recipient,
+                content,
+                new.at
+            ])?;
+        Ok(())
+    }
+
+    async fn finish_delivery(&mut self, id: i64, result: &DeliveryResult) -> Result<()> {
+        let statement = self.db.prepare_cached(
+            "update outbox set attempts = coalesce(?2, attempts + 1), \
+                               next_attempt_at = coalesce(?3, next_attempt_at), \
+                               sent_at = ?4, failed_at = ?5, last_error = ?6 \
+             where id = ?1",
+        );
+        let mut statement = statement?;
+        match result {
+            DeliveryResult::Sent { at } => statement.execute(params![
+                id,
+                // The attempt that succeeded counts too.
+                None::<u32>,
+                None::<i64>,
+                at,
+                None::<i64>,
+                None::<String>
+            ]),
+            DeliveryResult::Retry {
+                attempts,
+                next,
+                error,
+            } => statement.execute(params![id, attempts, next, None::<i64>, None::<i64>, error]),
+            DeliveryResult::Failed {
+                attempts,
+                at,
+                error,
+            } => statement.execute(params![id, attempts, None::<i64>, None::<i64>, at, error]),
+        }?;
+        Ok(())
     }
 
     async fn append_audit(&mut self, entry: &AuditEntry, at: i64) -> Result<()> {

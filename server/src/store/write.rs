@@ -72,6 +72,38 @@ pub struct PauseRecord<'a> {
     pub at: i64,
 }
 
+/// A message to send to a user over a channel that pushes, written with the message.
+#[derive(Debug, Clone)]
+pub struct NewDelivery<'a> {
+    pub bot_id: &'a str,
+    pub channel: &'a str,
+    pub session_id: i64,
+    pub message_id: i64,
+    /// The user's id on the channel.
+    pub recipient: &'a str,
+    pub content: &'a Content,
+    pub at: i64,
+}
+
+/// What became of one attempt to send a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryResult {
+    /// The provider accepted it.
+    Sent { at: i64 },
+    /// Try again at `next` (unix milliseconds); `attempts` made so far.
+    Retry {
+        attempts: u32,
+        next: i64,
+        error: String,
+    },
+    /// Given up.
+    Failed {
+        attempts: u32,
+        at: i64,
+        error: String,
+    },
+}
+
 /// The primitives of one write transaction. Events appended here are published by the store
 /// after the transaction commits, in the order they were appended.
 #[async_trait::async_trait]
@@ -109,6 +141,10 @@ pub trait WriteTx: Send {
     /// Takes a channel's delivery key; `false` when it was taken before (a redelivery). Taken
     /// in the transaction of the message it delivers, so a write that fails leaves it free.
     async fn take_delivery_key(&mut self, key: &str, at: i64) -> Result<bool>;
+
+    /// Queues a message for its channel; sent after the commit.
+    async fn enqueue_delivery(&mut self, new: &NewDelivery<'_>) -> Result<()>;
+    async fn finish_delivery(&mut self, id: i64, result: &DeliveryResult) -> Result<()>;
 
     async fn append_audit(&mut self, entry: &AuditEntry, at: i64) -> Result<()>;
     /// Appends events to the bot's log; answers them with their `seq`.
