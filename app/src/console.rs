@@ -74,8 +74,10 @@ impl Console {
     pub fn apply(&self, event: Event) {
         match event.kind {
             EventKind::Resync => self.reload.update(|n| *n += 1),
-            EventKind::SessionCreated { session } | EventKind::SessionUpdated { session } => {
-                self.apply_session(session)
+            EventKind::SessionCreated { session, counts }
+            | EventKind::SessionUpdated { session, counts } => {
+                self.apply_session(session);
+                self.apply_counts(counts);
             }
             EventKind::MessageCreated { message } => {
                 if self.selected.get_untracked() != Some(message.session_id) {
@@ -98,14 +100,15 @@ impl Console {
                     self.mark_read_soon();
                 }
             }
-            EventKind::SessionDeleted { session_id } => {
+            EventKind::SessionDeleted { session_id, counts } => {
                 self.list.update(|l| l.remove(session_id));
                 // The open one: fetching again shows that it is gone.
                 if self.selected.get_untracked() == Some(session_id) {
                     self.reload.update(|n| *n += 1);
                 }
-                self.refresh_counts_soon();
+                self.apply_counts(counts);
             }
+            EventKind::NotificationRead { ids } => self.bell.update(|b| b.read_elsewhere(&ids)),
             EventKind::NotificationCreated { notification } => {
                 let fresh = self
                     .bell
@@ -136,7 +139,15 @@ impl Console {
         }
         let view = self.view.get_untracked();
         self.list.update(|l| l.apply(session, &view));
-        self.refresh_counts_soon();
+    }
+
+    /// The filter counts an event brought; an event of an older version brings none, and the
+    /// counts are fetched instead.
+    fn apply_counts(&self, counts: Option<SessionCounts>) {
+        match counts {
+            Some(counts) => self.counts.set(counts),
+            None => self.refresh_counts_soon(),
+        }
     }
 
     /// Shows `session` as the open one, unless what is shown is a newer snapshot of it.

@@ -432,15 +432,32 @@ pub struct NotificationList {
 pub enum EventKind {
     #[serde(rename = "message.created")]
     MessageCreated { message: Message },
+    /// `counts` are the bot's list counts after the change (absent in events of older
+    /// versions).
     #[serde(rename = "session.created")]
-    SessionCreated { session: SessionOverview },
+    SessionCreated {
+        session: SessionOverview,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        counts: Option<SessionCounts>,
+    },
     #[serde(rename = "session.updated")]
-    SessionUpdated { session: SessionOverview },
+    SessionUpdated {
+        session: SessionOverview,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        counts: Option<SessionCounts>,
+    },
     #[serde(rename = "notification.created")]
     NotificationCreated { notification: Notification },
+    /// Someone read these notifications (of this bot): every bell marks them read.
+    #[serde(rename = "notification.read")]
+    NotificationRead { ids: Vec<i64> },
     /// An admin deleted the conversation (or retention did): it is gone from every list.
     #[serde(rename = "session.deleted", rename_all = "camelCase")]
-    SessionDeleted { session_id: i64 },
+    SessionDeleted {
+        session_id: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        counts: Option<SessionCounts>,
+    },
     /// The client missed events it cannot get back: it must fetch its state again.
     #[serde(rename = "resync")]
     Resync,
@@ -453,6 +470,7 @@ impl EventKind {
             EventKind::SessionCreated { .. } => "session.created",
             EventKind::SessionUpdated { .. } => "session.updated",
             EventKind::NotificationCreated { .. } => "notification.created",
+            EventKind::NotificationRead { .. } => "notification.read",
             EventKind::SessionDeleted { .. } => "session.deleted",
             EventKind::Resync => "resync",
         }
@@ -463,11 +481,12 @@ impl EventKind {
     pub fn session_id(&self) -> Option<i64> {
         match self {
             EventKind::MessageCreated { message } => Some(message.session_id),
-            EventKind::SessionCreated { session } | EventKind::SessionUpdated { session } => {
-                Some(session.id)
-            }
+            EventKind::SessionCreated { session, .. }
+            | EventKind::SessionUpdated { session, .. } => Some(session.id),
             EventKind::NotificationCreated { notification } => notification.session_id,
-            EventKind::SessionDeleted { .. } | EventKind::Resync => None,
+            EventKind::NotificationRead { .. }
+            | EventKind::SessionDeleted { .. }
+            | EventKind::Resync => None,
         }
     }
 }

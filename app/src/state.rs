@@ -282,6 +282,22 @@ impl Bell {
         self.items.iter_mut().for_each(|n| n.read = true);
         self.unread = 0;
     }
+
+    /// Someone (here or in another console) read these: each was unread on the server. One
+    /// already marked here was counted when it was marked.
+    pub fn read_elsewhere(&mut self, ids: &[i64]) {
+        for id in ids {
+            match self.items.iter_mut().find(|n| n.id == *id) {
+                Some(n) if n.read => {}
+                Some(n) => {
+                    n.read = true;
+                    self.unread -= 1;
+                }
+                None => self.unread -= 1,
+            }
+        }
+        self.unread = self.unread.max(0);
+    }
 }
 
 /// The tab title, with the unread count in front when there is one.

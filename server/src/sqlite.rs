@@ -306,16 +306,6 @@ impl crate::store::Store for SqliteStore {
     ) -> Result<crate::store::NotificationPage> {
         notifications::list(&self.pool, scope, unread_only, before, limit).await
     }
-    async fn mark_all_notifications_read(&self, scope: &crate::store::BotScope) -> Result<u64> {
-        notifications::mark_all_read(&self.pool, scope).await
-    }
-    async fn mark_notification_read(
-        &self,
-        scope: &crate::store::BotScope,
-        id: i64,
-    ) -> Result<Option<app::model::Notification>> {
-        notifications::mark_read(&self.pool, scope, id).await
-    }
 }
 
 #[async_trait::async_trait]

@@ -174,14 +174,6 @@ pub trait Store: history::HistoryStore + accounts::AccountStore + Send + Sync + 
         before: Option<i64>,
         limit: u32,
     ) -> Result<NotificationPage>;
-    /// `None` when there is no such notification in the scope.
-    async fn mark_notification_read(
-        &self,
-        scope: &BotScope,
-        id: i64,
-    ) -> Result<Option<Notification>>;
-    /// Answers how many were unread.
-    async fn mark_all_notifications_read(&self, scope: &BotScope) -> Result<u64>;
 
     /// Events of one bot after `since`, in order, at most `limit`.
     async fn events_since(&self, bot_id: &str, since: i64, limit: u32) -> Result<Vec<Event>>;

@@ -330,3 +330,48 @@ async fn a_subscriber_that_stops_reading_is_told_to_resync_never_left_with_a_sil
         }
     }
 }
+
+#[tokio::test]
+async fn reading_a_notification_and_every_session_change_reach_every_console_live() {
+    let app = spawn_app().await;
+    let latest = latest_seq(&app).await;
+    let mut one = app.events(WELCOME_BOT, Some(latest)).await;
+    let mut other = app.events(WELCOME_BOT, Some(latest)).await;
+
+    // A session change carries the counts the filters show: no console asks for them.
+    app.say("ada", "hello").await;
+    app.say("ada", "HITL_START").await;
+    let counts = app
+        .get(&welcome("/mod/hitl/sessions/counts"))
+        .await
+        .expect(200);
+    assert_eq!(counts["paused"], 1);
+    for console in [&mut one, &mut other] {
+        let seen = console
+            .until(|e| e["type"] == "session.updated" && e["session"]["isPaused"] == true)
+            .await;
+        let paused = seen.last().unwrap();
+        assert_eq!(paused["counts"], counts, "{paused}");
+    }
+
+    // One agent reads the notification: the other console's bell learns it.
+    let notes = app.get("/api/v1/notifications").await.expect(200);
+    let id = notes["notifications"][0]["id"].as_i64().unwrap();
+    app.post_empty(&format!("/api/v1/notifications/{id}/read"))
+        .await
+        .expect(200);
+    let read = other.until(|e| e["type"] == "notification.read").await;
+    assert_eq!(read.last().unwrap()["ids"], serde_json::json!([id]));
+    // Reading it again changes nothing, so nothing is sent; reading all sends only the rest.
+    app.post_empty(&format!("/api/v1/notifications/{id}/read"))
+        .await
+        .expect(200);
+    app.say("bob", "HITL_START").await;
+    app.post_empty("/api/v1/notifications/read")
+        .await
+        .expect(200);
+    let read = other.until(|e| e["type"] == "notification.read").await;
+    let ids = &read.last().unwrap()["ids"];
+    assert_eq!(ids.as_array().unwrap().len(), 1);
+    assert_ne!(ids[0], id);
+}

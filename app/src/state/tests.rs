@@ -292,3 +292,18 @@ fn a_snapshot_replaces_the_held_one_unless_it_is_older() {
         "another session always"
     );
 }
+
+#[test]
+fn notifications_read_in_another_console_are_read_in_this_bell() {
+    let mut bell = Bell::default();
+    bell.load(vec![notification(3, false), notification(2, false)], 4);
+    // 3 was read here first: the event about it changes nothing more.
+    bell.mark_read(3);
+    assert_eq!(bell.unread, 3);
+    // 2 is shown, 1 is older than the page shown: both were unread on the server.
+    bell.read_elsewhere(&[3, 2, 1]);
+    assert_eq!(bell.unread, 1);
+    assert!(bell.items.iter().all(|n| n.read));
+    bell.read_elsewhere(&[7, 8]);
+    assert_eq!(bell.unread, 0, "never below zero");
+}

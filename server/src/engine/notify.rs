@@ -36,14 +36,23 @@ impl Engine {
 
     /// Marks one notification read and answers with it; one outside `scope` is not found.
     pub async fn mark_notification_read(&self, scope: &BotScope, id: i64) -> Result<Notification> {
-        self.store
-            .mark_notification_read(scope, id)
+        let read = ReadNotifications {
+            scope: scope.clone(),
+            id: Some(id),
+        };
+        apply(self.store(), read)
             .await?
+            .1
             .ok_or(EngineError::NotFound("notification"))
     }
 
+    /// Marks every unread notification of `scope` read; answers how many were unread.
     pub async fn mark_all_notifications_read(&self, scope: &BotScope) -> Result<u64> {
-        Ok(self.store.mark_all_notifications_read(scope).await?)
+        let read = ReadNotifications {
+            scope: scope.clone(),
+            id: None,
+        };
+        Ok(apply(self.store(), read).await?.0 as u64)
     }
 }
 
@@ -59,5 +68,27 @@ impl Change for Notify {
     async fn apply(&self, tx: &mut dyn WriteTx) -> crate::store::Result<Notification> {
         let at = Clock::start().tick();
         steps::notify(tx, &self.bot_id, &self.new, at).await
+    }
+}
+
+/// Marks notifications read (one, or all of a scope); answers how many were unread and, for
+/// one, the notification.
+struct ReadNotifications {
+    scope: BotScope,
+    id: Option<i64>,
+}
+
+#[async_trait::async_trait]
+impl Change for ReadNotifications {
+    type Output = (usize, Option<Notification>);
+
+    async fn apply(&self, tx: &mut dyn WriteTx) -> crate::store::Result<Self::Output> {
+        let at = Clock::start().tick();
+        let read = steps::read_notifications(tx, &self.scope, self.id, at).await?;
+        let notification = match self.id {
+            Some(id) => tx.notification(&self.scope, id).await?,
+            None => None,
+        };
+        Ok((read, notification))
     }
 }

@@ -9,7 +9,7 @@ use app::model::{
 use crate::channels::web;
 use crate::store::accounts::AuditEntry;
 use crate::store::write::{NewMessage, PauseRecord, PauseState, SessionPatch, Unread};
-use crate::store::{NewNotification, Result, SessionKey, StoreError, WriteTx};
+use crate::store::{BotScope, NewNotification, Result, SessionKey, StoreError, WriteTx};
 
 /// A stored message and the session after it.
 #[derive(Debug, Clone)]
@@ -52,15 +52,26 @@ async fn session_of(tx: &mut dyn WriteTx, id: i64) -> Result<SessionOverview> {
     tx.session(id).await?.ok_or(StoreError::NotFound("session"))
 }
 
-fn message_and_session(message: &Message, session: &SessionOverview) -> Vec<EventKind> {
-    vec![
+/// A session's snapshot as an event, with its bot's list counts after the change (so consoles
+/// update their filter counts without asking).
+async fn session_updated(tx: &mut dyn WriteTx, session: &SessionOverview) -> Result<EventKind> {
+    Ok(EventKind::SessionUpdated {
+        counts: Some(tx.session_counts(&session.bot_id).await?),
+        session: session.clone(),
+    })
+}
+
+async fn message_and_session(
+    tx: &mut dyn WriteTx,
+    message: &Message,
+    session: &SessionOverview,
+) -> Result<Vec<EventKind>> {
+    Ok(vec![
         EventKind::MessageCreated {
             message: message.clone(),
         },
-        EventKind::SessionUpdated {
-            session: session.clone(),
-        },
-    ]
+        session_updated(tx, session).await?,
+    ])
 }
 
 /// A user's message: creates the session on first contact, takes a newer profile (absent
@@ -101,6 +112,7 @@ pub async fn user_message(
     let kinds = if created {
         vec![
             EventKind::SessionCreated {
+                counts: Some(tx.session_counts(&key.bot_id).await?),
                 session: session.clone(),
             },
             EventKind::MessageCreated {
@@ -108,7 +120,7 @@ pub async fn user_message(
             },
         ]
     } else {
-        message_and_session(&message, &session)
+        message_and_session(tx, &message, &session).await?
     };
     tx.append_events(&key.bot_id, kinds, at).await?;
     Ok(Recorded { session, message })
@@ -152,7 +164,7 @@ pub async fn outgoing_message(
             AuditEntry::about_session(author, "message.agent", &session.bot_id, session_id, detail);
         tx.append_audit(&audit, at).await?;
     }
-    let kinds = message_and_session(&message, &session);
+    let kinds = message_and_session(tx, &message, &session).await?;
     tx.append_events(&session.bot_id, kinds, at).await?;
     Ok(Recorded { session, message })
 }
@@ -230,7 +242,7 @@ pub async fn set_paused(
     let audit =
         AuditEntry::about_session(&change.actor, action, &session.bot_id, session_id, detail);
     tx.append_audit(&audit, at).await?;
-    let kinds = message_and_session(&message, &session);
+    let kinds = message_and_session(tx, &message, &session).await?;
     tx.append_events(&session.bot_id, kinds, at).await?;
     Ok((session, true))
 }
@@ -247,6 +259,29 @@ pub async fn notify(
     };
     tx.append_events(bot_id, vec![created], at).await?;
     Ok(notification)
+}
+
+/// Marks unread notifications of `scope` read (only `id` when given); each bot's consoles learn
+/// which, so every bell follows.
+pub async fn read_notifications(
+    tx: &mut dyn WriteTx,
+    scope: &BotScope,
+    id: Option<i64>,
+    at: i64,
+) -> Result<usize> {
+    let read = tx.mark_notifications_read(scope, id, at).await?;
+    let mut by_bot: Vec<(String, Vec<i64>)> = Vec::new();
+    for (bot, id) in &read {
+        match by_bot.iter_mut().find(|(b, _)| b == bot) {
+            Some((_, ids)) => ids.push(*id),
+            None => by_bot.push((bot.clone(), vec![*id])),
+        }
+    }
+    for (bot, ids) in by_bot {
+        tx.append_events(&bot, vec![EventKind::NotificationRead { ids }], at)
+            .await?;
+    }
+    Ok(read.len())
 }
 
 /// An agent saw the session's messages: its unread count goes back to zero. Answers the
@@ -298,9 +333,7 @@ async fn updated(
 ) -> Result<SessionOverview> {
     tx.update_session(current.id, patch).await?;
     let session = session_of(tx, current.id).await?;
-    let kinds = vec![EventKind::SessionUpdated {
-        session: session.clone(),
-    }];
+    let kinds = vec![session_updated(tx, &session).await?];
     tx.append_events(&session.bot_id, kinds, at).await?;
     Ok(session)
 }
@@ -322,7 +355,10 @@ pub async fn delete_session(
     }
     let audit = AuditEntry::about_session(actor, "session.deleted", &key.bot_id, session_id, "");
     tx.append_audit(&audit, at).await?;
-    let deleted = EventKind::SessionDeleted { session_id };
+    let deleted = EventKind::SessionDeleted {
+        session_id,
+        counts: Some(tx.session_counts(&key.bot_id).await?),
+    };
     tx.append_events(&key.bot_id, vec![deleted], at).await?;
     Ok(key.bot_id)
 }

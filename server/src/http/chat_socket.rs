@@ -214,7 +214,7 @@ impl Chat {
         key: &crate::store::SessionKey,
     ) -> Result<(), ChatError> {
         match &event.kind {
-            EventKind::SessionCreated { session }
+            EventKind::SessionCreated { session, .. }
                 if session.bot_id == key.bot_id
                     && session.channel == key.channel
                     && session.user_id == key.user_id =>

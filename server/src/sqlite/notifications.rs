@@ -1,9 +1,8 @@
 //! Notifications for agents in SQLite.
 
-use app::model::Notification;
 use sqlx::SqlitePool;
 
-use super::rows::{now_ms, NotificationRow};
+use super::rows::NotificationRow;
 use crate::store::{BotScope, NotificationPage, Result};
 
 const COLUMNS: &str = "id, bot_id, session_id, message, level, url, read_at, created_at";
@@ -56,35 +55,4 @@ pub async fn list(
         next_cursor,
         unread_count,
     })
-}
-
-pub async fn mark_read(
-    pool: &SqlitePool,
-    scope: &BotScope,
-    id: i64,
-) -> Result<Option<Notification>> {
-    let row = sqlx::query_as::<_, NotificationRow>(&format!(
-        "update notifications set read_at = coalesce(read_at, ?2) \
-         where id = ?1 and {} returning {COLUMNS}",
-        in_scope(3)
-    ))
-    .bind(id)
-    .bind(now_ms())
-    .bind(super::scope_json(scope))
-    .fetch_optional(pool)
-    .await?;
-    row.map(NotificationRow::into_notification).transpose()
-}
-
-/// Marks every notification read; answers how many were unread.
-pub async fn mark_all_read(pool: &SqlitePool, scope: &BotScope) -> Result<u64> {
-    let done = sqlx::query(&format!(
-        "update notifications set read_at = ?1 where read_at is null and {}",
-        in_scope(2)
-    ))
-    .bind(now_ms())
-    .bind(super::scope_json(scope))
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected())
 }

@@ -178,6 +178,20 @@ pub struct NotificationRow {
 }
 
 impl NotificationRow {
+    /// The row as the writer's connection reads it (columns in the order of the struct).
+    pub fn from_rusqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(NotificationRow {
+            id: r.get(0)?,
+            bot_id: r.get(1)?,
+            session_id: r.get(2)?,
+            message: r.get(3)?,
+            level: r.get(4)?,
+            url: r.get(5)?,
+            read_at: r.get(6)?,
+            created_at: r.get(7)?,
+        })
+    }
+
     pub fn into_notification(self) -> Result<Notification> {
         let level = Level::parse(&self.level)
             .ok_or_else(|| StoreError::Corrupt(format!("notification {} level", self.id)))?;

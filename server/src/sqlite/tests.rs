@@ -126,6 +126,38 @@ impl SqliteStore {
     }
 }
 
+/// Marks notifications read as the engine does; answers how many were unread, and the one.
+struct ReadNotifications(BotScope, Option<i64>);
+
+#[async_trait::async_trait]
+impl Change for ReadNotifications {
+    type Output = (usize, Option<Notification>);
+    async fn apply(&self, tx: &mut dyn WriteTx) -> Result<Self::Output> {
+        let read = steps::read_notifications(tx, &self.0, self.1, now_ms()).await?;
+        let one = match self.1 {
+            Some(id) => tx.notification(&self.0, id).await?,
+            None => None,
+        };
+        Ok((read, one))
+    }
+}
+
+impl SqliteStore {
+    async fn mark_notification_read(
+        &self,
+        scope: &BotScope,
+        id: i64,
+    ) -> Result<Option<Notification>> {
+        Ok(apply(self, ReadNotifications(scope.clone(), Some(id)))
+            .await?
+            .1)
+    }
+
+    async fn mark_all_notifications_read(&self, scope: &BotScope) -> Result<u64> {
+        Ok(apply(self, ReadNotifications(scope.clone(), None)).await?.0 as u64)
+    }
+}
+
 fn token(name: &str) -> Actor {
     Actor::new(ActorKind::Token, None, name)
 }

@@ -2,7 +2,9 @@
 //! its one connection, inside the shared transaction, every statement prepared once and cached.
 //! Nothing here decides; it stores what the engine's changes say.
 
-use app::model::{ActorKind, Event, EventKind, Message, Notification, Profile, SessionOverview};
+use app::model::{
+    ActorKind, Event, EventKind, Message, Notification, Profile, SessionCounts, SessionOverview,
+};
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
 use super::rows::{time, NotificationRow, SessionRow, SESSION_SELECT};
@@ -12,7 +14,7 @@ use crate::store::event_format::{encode, EVENT_VERSION};
 use crate::store::write::{
     DeliveryResult, NewDelivery, NewMessage, PauseRecord, PauseState, SessionPatch, Unread, WriteTx,
 };
-use crate::store::{Bot, NewNotification, Result, SessionKey, StoreError};
+use crate::store::{Bot, BotScope, NewNotification, Result, SessionKey, StoreError};
 
 /// Every shared transaction indexes the messages and sessions it added for search at its end,
 /// in one statement each (migration `index_at_commit`): while the `index_deferral` row is there,
@@ -220,6 +222,21 @@ impl WriteTx for SqliteTx<'_> {
         Ok(key)
     }
 
+    async fn session_counts(&mut self, bot_id: &str) -> Result<SessionCounts> {
+        Ok(self
+            .db
+            .prepare_cached("select total, paused, waiting from session_counts where bot_id = ?1")?
+            .query_row([bot_id], |r| {
+                Ok(SessionCounts {
+                    all: r.get(0)?,
+                    paused: r.get(1)?,
+                    waiting: r.get(2)?,
+                })
+            })
+            .optional()?
+            .unwrap_or_default())
+    }
+
     async fn insert_message(&mut self, new: &NewMessage<'_>) -> Result<Message> {
         let payload = serde_json::to_value(new.content)
             .map_err(|e| StoreError::Corrupt(format!("message encoding: {e}")))?;
@@ -304,20 +321,43 @@ impl WriteTx for SqliteTx<'_> {
                     new.url,
                     at
                 ],
-                |r| {
-                    Ok(NotificationRow {
-                        id: r.get(0)?,
-                        bot_id: r.get(1)?,
-                        session_id: r.get(2)?,
-                        message: r.get(3)?,
-                        level: r.get(4)?,
-                        url: r.get(5)?,
-                        read_at: r.get(6)?,
-                        created_at: r.get(7)?,
-                    })
-                },
+                NotificationRow::from_rusqlite,
             )?
             .into_notification()
+    }
+
+    async fn notification(&mut self, scope: &BotScope, id: i64) -> Result<Option<Notification>> {
+        self.db
+            .prepare_cached(
+                "select id, bot_id, session_id, message, level, url, read_at, created_at \
+                 from notifications where id = ?1 \
+                   and (?2 is null or bot_id in (select value from json_each(?2)))",
+            )?
+            .query_row(
+                params![id, super::scope_json(scope)],
+                NotificationRow::from_rusqlite,
+            )
+            .optional()?
+            .map(NotificationRow::into_notification)
+            .transpose()
+    }
+
+    async fn mark_notifications_read(
+        &mut self,
+        scope: &BotScope,
+        id: Option<i64>,
+        at: i64,
+    ) -> Result<Vec<(String, i64)>> {
+        let mut statement = self.db.prepare_cached(
+            "update notifications set read_at = ?1 \
+             where read_at is null and (?2 is null or id = ?2) \
+               and (?3 is null or bot_id in (select value from json_each(?3))) \
+             returning bot_id, id",
+        )?;
+        let rows = statement.query_map(params![at, id, super::scope_json(scope)], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     async fn delete_visitor(&mut self, bot_id: &str, visitor_id: &str) -> Result<()> {

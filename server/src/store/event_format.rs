@@ -68,10 +68,12 @@ mod tests {
         };
         assert_eq!(message.text, "hi");
         assert_eq!(message.author_kind, Some(ActorKind::User));
-        let EventKind::SessionUpdated { session } = decode(2, 1, V1_SESSION).unwrap() else {
+        let EventKind::SessionUpdated { session, counts } = decode(2, 1, V1_SESSION).unwrap()
+        else {
             panic!("not a session");
         };
         assert!(session.is_paused);
+        assert_eq!(counts, None, "version 1 carried no counts");
         assert_eq!(session.paused_by.as_deref(), Some("api"));
         assert_eq!(session.paused_by_kind, None);
         let last = session.last_message.unwrap();

@@ -5,12 +5,12 @@
 use std::any::Any;
 
 use app::model::{
-    Actor, ActorKind, Content, Event, EventKind, Message, Notification, Profile, SessionOverview,
-    Source,
+    Actor, ActorKind, Content, Event, EventKind, Message, Notification, Profile, SessionCounts,
+    SessionOverview, Source,
 };
 
 use super::accounts::AuditEntry;
-use super::{Bot, NewNotification, Result, SessionKey, StoreError};
+use super::{Bot, BotScope, NewNotification, Result, SessionKey, StoreError};
 
 /// How a session's unread count moves.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -121,6 +121,9 @@ pub trait WriteTx: Send {
     /// events that carry its data; answers its key, or `None` when there was none.
     async fn delete_session(&mut self, id: i64) -> Result<Option<SessionKey>>;
 
+    /// The bot's list counts (all, paused, waiting) as this transaction sees them.
+    async fn session_counts(&mut self, bot_id: &str) -> Result<SessionCounts>;
+
     /// Fails with `NotFound` when the session does not exist.
     async fn insert_message(&mut self, new: &NewMessage<'_>) -> Result<Message>;
     async fn insert_pause(&mut self, record: &PauseRecord<'_>) -> Result<()>;
@@ -130,6 +133,17 @@ pub trait WriteTx: Send {
         new: &NewNotification,
         at: i64,
     ) -> Result<Notification>;
+
+    /// The notification, when it is in `scope`.
+    async fn notification(&mut self, scope: &BotScope, id: i64) -> Result<Option<Notification>>;
+    /// Marks the unread notifications of `scope` read (only `id`, when given); answers each one
+    /// it marked, with its bot.
+    async fn mark_notifications_read(
+        &mut self,
+        scope: &BotScope,
+        id: Option<i64>,
+        at: i64,
+    ) -> Result<Vec<(String, i64)>>;
 
     async fn delete_visitor(&mut self, bot_id: &str, visitor_id: &str) -> Result<()>;
 
