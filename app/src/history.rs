@@ -186,24 +186,39 @@ pub struct Transcript {
     pub truncated: bool,
 }
 
-/// Which segment every message belongs to: a pause line starts a human segment (the line
-/// itself belongs to it), a resume line returns to the bot.
+/// Follows one conversation's handoffs message by message: a pause line starts a human segment
+/// (the line itself belongs to it), a resume line ends it (and belongs to it too). The one rule
+/// for transcripts and exports.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Handoffs {
+    human: bool,
+}
+
+impl Handoffs {
+    /// The segment of a message whose pause mark is `mark` (see [`pause_mark`]).
+    pub fn segment_of(&mut self, mark: Option<bool>) -> Segment {
+        let line = match mark {
+            Some(true) => {
+                self.human = true;
+                true
+            }
+            Some(false) => std::mem::replace(&mut self.human, false),
+            None => self.human,
+        };
+        if line {
+            Segment::Human
+        } else {
+            Segment::Bot
+        }
+    }
+}
+
+/// Which segment every message of one conversation belongs to.
 pub fn segments(messages: &[Message]) -> Vec<Segment> {
-    let mut current = Segment::Bot;
+    let mut handoffs = Handoffs::default();
     messages
         .iter()
-        .map(|m| {
-            match pause_mark(m) {
-                Some(true) => current = Segment::Human,
-                Some(false) => {
-                    let line = current;
-                    current = Segment::Bot;
-                    return line;
-                }
-                None => {}
-            }
-            current
-        })
+        .map(|m| handoffs.segment_of(pause_mark(m)))
         .collect()
 }
 
@@ -218,6 +233,15 @@ pub fn pause_mark(message: &Message) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn handoff_lines_belong_to_the_human_segment_they_open_and_close() {
+        let mut handoffs = Handoffs::default();
+        let marks = [None, Some(true), None, Some(false), None, Some(false)];
+        let seen: Vec<Segment> = marks.iter().map(|m| handoffs.segment_of(*m)).collect();
+        use Segment::{Bot, Human};
+        assert_eq!(seen, [Bot, Human, Human, Human, Bot, Bot]);
+    }
 
     #[test]
     fn days_cover_their_whole_utc_day_and_instants_are_exact() {

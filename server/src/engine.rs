@@ -23,6 +23,7 @@ use crate::bus::Bus;
 use crate::channels::Outboxes;
 use crate::store::{Store, StoreError};
 
+pub use history::ExportRow;
 pub use ingest::{validate as validate_user_content, Incoming, Outcome, ANSWER_NOT_SENT};
 pub use pause::Target;
 

@@ -1,6 +1,6 @@
 //! How an exported message is written: one JSON object a line, or one CSV record a line.
 
-use crate::store::history::ExportRow;
+use crate::engine::ExportRow;
 
 /// The CSV columns, in order.
 pub const CSV_COLUMNS: [&str; 14] = [

@@ -1,12 +1,12 @@
 //! History in SQLite: FTS5 search with ranked, highlighted results, transcripts, deletion.
 
 use app::history::{snippet_parts, HistoryHit, HistoryPage};
-use app::model::{Content, Source};
+use app::model::Source;
 use futures::{SinkExt, StreamExt};
 use sqlx::SqlitePool;
 
 use super::rows::{time, MessageRow};
-use crate::store::history::{ExportRow, ExportStream, Search};
+use crate::store::history::{ExportMessage, ExportStream, Search};
 use crate::store::{BotScope, Result, StoreError};
 
 /// Around matched words in snippets: private-use characters, which typed text hardly holds.
@@ -340,69 +340,23 @@ fn into_hit(row: HitRow) -> Result<HistoryHit> {
 
 #[derive(sqlx::FromRow)]
 struct ExportDbRow {
-    id: i64,
-    session_id: i64,
-    kind: String,
-    source: String,
-    text: String,
-    payload: String,
-    author: Option<String>,
-    created_at: i64,
+    #[sqlx(flatten)]
+    message: MessageRow,
     bot_id: String,
     channel: String,
     user_id: String,
     full_name: Option<String>,
 }
 
-/// Follows the handoffs through an export, conversation by conversation.
-#[derive(Default)]
-struct Segments {
-    session: Option<i64>,
-    human: bool,
-}
-
-impl Segments {
-    fn row(&mut self, row: ExportDbRow) -> ExportRow {
-        if self.session != Some(row.session_id) {
-            self.session = Some(row.session_id);
-            self.human = false;
-        }
-        let mark = (row.kind == "system")
-            .then(|| serde_json::from_str::<Content>(&row.payload).ok())
-            .flatten()
-            .and_then(|c| match c {
-                Content::System { paused, .. } => paused,
-                _ => None,
-            });
-        // A handoff line belongs to the human segment it opens or closes.
-        let (segment, handoff) = match mark {
-            Some(true) => {
-                self.human = true;
-                ("human", "paused")
-            }
-            Some(false) => {
-                self.human = false;
-                ("human", "resumed")
-            }
-            None if self.human => ("human", ""),
-            None => ("bot", ""),
-        };
-        ExportRow {
-            session_id: row.session_id,
-            bot_id: row.bot_id,
-            channel: row.channel,
-            user_id: row.user_id,
-            full_name: row.full_name,
-            message_id: row.id,
-            ts: time(row.created_at),
-            source: row.source,
-            author: row.author,
-            kind: row.kind,
-            text: row.text,
-            payload: row.payload,
-            segment: segment.into(),
-            handoff: handoff.into(),
-        }
+impl ExportDbRow {
+    fn into_export(self) -> Result<ExportMessage> {
+        Ok(ExportMessage {
+            message: self.message.into_message()?,
+            bot_id: self.bot_id,
+            channel: self.channel,
+            user_id: self.user_id,
+            full_name: self.full_name,
+        })
     }
 }
 
@@ -435,7 +389,8 @@ pub fn export(pool: &SqlitePool, scope: &BotScope, search: &Search) -> ExportStr
     let sql = format!(
         "with wanted as ({wanted}) \
          select m.id, m.session_id, m.kind, m.source, m.text, m.payload, m.author, \
-                m.created_at, s.bot_id, s.channel, s.user_id, s.full_name \
+                m.author_kind, m.author_id, m.created_at, s.bot_id, s.channel, s.user_id, \
+                s.full_name \
          from wanted w join messages m on m.session_id = w.id join sessions s on s.id = w.id \
          order by m.session_id, m.id"
     );
@@ -443,10 +398,11 @@ pub fn export(pool: &SqlitePool, scope: &BotScope, search: &Search) -> ExportStr
     tokio::spawn(async move {
         let query = sqlx::query_as::<_, ExportDbRow>(&sql);
         let mut rows = bind_filters(query, &scope, &search, fts.as_deref()).fetch(&pool);
-        let mut segments = Segments::default();
         while let Some(row) = rows.next().await {
-            let failed = row.is_err();
-            let item = row.map(|r| segments.row(r)).map_err(StoreError::from);
+            let item = row
+                .map_err(StoreError::from)
+                .and_then(ExportDbRow::into_export);
+            let failed = item.is_err();
             // A client that went away stops the export.
             if sender.send(item).await.is_err() || failed {
                 break;

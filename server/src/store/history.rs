@@ -14,33 +14,18 @@ pub struct Search {
     pub to_ms: Option<i64>,
 }
 
-/// One message of an export, with its conversation and where it stands in the handoffs.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExportRow {
-    pub session_id: i64,
+/// One message of an export, with its conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportMessage {
     pub bot_id: String,
     pub channel: String,
     pub user_id: String,
     pub full_name: Option<String>,
-    pub message_id: i64,
-    pub ts: chrono::DateTime<chrono::Utc>,
-    pub source: String,
-    pub author: Option<String>,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub text: String,
-    /// The message's payload, as JSON text.
-    pub payload: String,
-    /// "bot" or "human": who was answering when it was written.
-    pub segment: String,
-    /// "paused" on the line that handed the conversation to a human, "resumed" on the one that
-    /// gave it back; empty otherwise.
-    pub handoff: String,
+    pub message: Message,
 }
 
-/// Rows as the database yields them, one conversation after another.
-pub type ExportStream = futures::stream::BoxStream<'static, Result<ExportRow>>;
+/// Messages as the database yields them, one conversation after another, each oldest first.
+pub type ExportStream = futures::stream::BoxStream<'static, Result<ExportMessage>>;
 
 #[async_trait::async_trait]
 pub trait HistoryStore: Send + Sync + 'static {
