@@ -56,6 +56,13 @@ impl Viewer {
     }
 }
 
+/// The close code of a live socket whose credential no longer holds (signed out, deactivated,
+/// token revoked): the console goes to the sign-in page.
+pub const CLOSE_SIGNED_OUT: u16 = 4401;
+/// The close code of a live socket whose caller is still signed in but no longer works on its
+/// bot: the console shows the reason.
+pub const CLOSE_NOT_ALLOWED: u16 = 4403;
+
 /// Shortest password accepted for an account.
 pub const PASSWORD_MIN_CHARS: usize = 10;
 
@@ -67,6 +74,9 @@ pub struct TokenInfo {
     pub name: String,
     /// The one bot it may act on; every bot when `None`.
     pub bot_id: Option<String>,
+    /// The person it acts as (with their role and bots), when it belongs to one.
+    #[serde(default)]
+    pub user_id: Option<i64>,
     pub created_by: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,

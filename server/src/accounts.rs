@@ -1,23 +1,26 @@
 //! People who use the console: passwords (argon2id), signing in and out, signed-in browsers that
-//! expire after inactivity, login throttling, and the first admin.
+//! expire after inactivity, login throttling, and the first admin. Every change to someone's
+//! access is announced once stored ([`AccessChange`]), so open connections check again.
 
+mod manage;
 pub mod throttle;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::account::{
-    CreatedToken, Role, TokenInfo, UserInfo, UserWithPassword, Viewer, PASSWORD_MIN_CHARS,
-};
+use app::account::{Role, Viewer, PASSWORD_MIN_CHARS};
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
 use crate::secret::{random_hex, sha256_hex};
-use crate::store::accounts::{AccountStore, AuditEntry, NewToken, NewUser, User};
+use crate::store::accounts::{AccountStore, AuditEntry, NewUser};
 use crate::store::{BotScope, StoreError};
 use app::model::{Actor, ActorKind};
 use throttle::Throttle;
+use tokio::sync::broadcast;
+
+pub use manage::{AccountChange, LiveToken, Manager, NewAccount};
 
 /// A browser that has not been seen for this long must sign in again.
 pub const DEFAULT_IDLE: Duration = Duration::from_secs(8 * 60 * 60);
@@ -27,6 +30,19 @@ const FAILURES_PER_ADDRESS: usize = 20;
 const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// `last_seen_at` is written at most this often per browser (not on every request).
 const TOUCH_EVERY_MS: i64 = 60_000;
+/// Access changes a listener may fall behind by; one that falls further checks again anyway.
+const ACCESS_CHANGES_BUFFER: usize = 256;
+
+/// Whose access just changed, announced after the change is stored. A listener whose caller it
+/// concerns checks that caller again against the store: this says who, never what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessChange {
+    /// A person signed out (one browser, or all but one), was deactivated, or had their role,
+    /// bots, name or password changed.
+    User(i64),
+    /// A token was revoked.
+    Token(i64),
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -82,6 +98,7 @@ pub struct Accounts {
     throttle: Throttle,
     /// Verified against when the email is unknown, so both cases take as long.
     decoy_hash: tokio::sync::OnceCell<String>,
+    changes: broadcast::Sender<AccessChange>,
 }
 
 /// A person in the audit log, named by their email as they sign in.
@@ -101,11 +118,23 @@ impl Accounts {
             idle,
             throttle: Throttle::new(THROTTLE_WINDOW, FAILURES_PER_ACCOUNT, FAILURES_PER_ADDRESS),
             decoy_hash: tokio::sync::OnceCell::new(),
+            changes: broadcast::channel(ACCESS_CHANGES_BUFFER).0,
         }
     }
 
     pub fn store(&self) -> &dyn AccountStore {
         self.store.as_ref()
+    }
+
+    /// Every access change from now on.
+    pub fn access_changes(&self) -> broadcast::Receiver<AccessChange> {
+        self.changes.subscribe()
+    }
+
+    /// Tells the listeners; called after the change is stored, so what they read again is it.
+    fn announce(&self, change: AccessChange) {
+        // No listener is no error: nobody has a connection to close.
+        let _ = self.changes.send(change);
     }
 
     pub async fn audit(
@@ -201,6 +230,7 @@ impl Accounts {
         if let Err(e) = self.store.delete_login_session(&sha256_hex(token)).await {
             tracing::error!(error = %e, "could not end a session");
         }
+        self.announce(AccessChange::User(viewer.id));
         self.audit(Some(&by_email(viewer)), "logout", "", address)
             .await;
     }
@@ -222,6 +252,7 @@ impl Accounts {
         self.store
             .delete_login_sessions_of(viewer.id, Some(&sha256_hex(token)))
             .await?;
+        self.announce(AccessChange::User(viewer.id));
         self.audit(Some(&by_email(viewer)), "password.changed", "", None)
             .await;
         Ok(())
@@ -258,198 +289,6 @@ impl Accounts {
         )
         .await;
         Ok(generated.then_some((email, password)))
-    }
-}
-
-impl Accounts {
-    /// On a first start without `--api-token`, makes a token with full rights; answers its
-    /// value (to be printed once).
-    pub async fn ensure_first_token(&self, configured: bool) -> Result<Option<String>> {
-        if configured || !self.store.tokens().await?.is_empty() {
-            return Ok(None);
-        }
-        let token = random_hex(32);
-        let new = NewToken {
-            name: "bootstrap".into(),
-            token_hash: sha256_hex(&token),
-            bot_id: None,
-            created_by: Some("first start".into()),
-        };
-        self.store.create_token(&new).await?;
-        Ok(Some(token))
-    }
-
-    /// The stored token with this value, unless it was revoked; notes that it was used.
-    pub async fn token(&self, token: &str) -> Result<Option<TokenInfo>> {
-        let Some(info) = self.store.token_by_hash(&sha256_hex(token)).await? else {
-            return Ok(None);
-        };
-        if info.revoked {
-            return Ok(None);
-        }
-        // A write on every request would queue behind the conversations' writes: note the use
-        // only when the stored one is old.
-        let stale = info
-            .last_used_at
-            .is_none_or(|at| now_ms() - at.timestamp_millis() > TOUCH_EVERY_MS);
-        if stale {
-            self.store.touch_token(info.id).await?;
-        }
-        Ok(Some(info))
-    }
-
-    /// Makes an API token for `bot_id` (every bot when `None`); answers it with its value,
-    /// which is not stored and so shown this once.
-    pub async fn create_token(
-        &self,
-        admin: &Viewer,
-        name: &str,
-        bot_id: Option<String>,
-    ) -> Result<CreatedToken> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 80 {
-            return Err(AccountError::Invalid(
-                "a token needs a name of at most 80 characters".into(),
-            ));
-        }
-        let token = random_hex(32);
-        let new = NewToken {
-            name: name.to_string(),
-            token_hash: sha256_hex(&token),
-            bot_id: bot_id.clone(),
-            created_by: Some(admin.email.clone()),
-        };
-        let info = self.store.create_token(&new).await?;
-        let scope = bot_id.as_deref().unwrap_or("every bot");
-        self.audit(
-            Some(&by_email(admin)),
-            "token.created",
-            format!("{name} (#{}, {scope})", info.id),
-            None,
-        )
-        .await;
-        Ok(CreatedToken { info, token })
-    }
-
-    pub async fn revoke_token(&self, admin: &Viewer, id: i64) -> Result<TokenInfo> {
-        let info = self
-            .store
-            .revoke_token(id)
-            .await?
-            .ok_or(AccountError::NotFound("token"))?;
-        self.audit(
-            Some(&by_email(admin)),
-            "token.revoked",
-            format!("{} (#{id})", info.name),
-            None,
-        )
-        .await;
-        Ok(info)
-    }
-}
-
-/// Managing users (admins only; the caller checks the role).
-impl Accounts {
-    async fn existing_user(&self, id: i64) -> Result<User> {
-        self.store
-            .user(id)
-            .await?
-            .ok_or(AccountError::NotFound("user"))
-    }
-
-    pub async fn create_user(
-        &self,
-        admin: &Viewer,
-        email: &str,
-        name: &str,
-        role: Role,
-        bots: Vec<String>,
-    ) -> Result<UserWithPassword> {
-        let email = email.trim();
-        let name = name.trim();
-        if !email.contains('@') || email.len() > 200 || email.chars().any(char::is_whitespace) {
-            return Err(AccountError::Invalid("that is not an email address".into()));
-        }
-        if name.is_empty() || name.chars().count() > 80 {
-            return Err(AccountError::Invalid(
-                "a name of 1 to 80 characters is needed".into(),
-            ));
-        }
-        let temporary_password = random_hex(8);
-        let new = NewUser {
-            email: email.to_string(),
-            name: name.to_string(),
-            password_hash: hash_password(&temporary_password).await?,
-            role,
-            bots,
-        };
-        let user = self.store.create_user(&new).await?;
-        self.audit(
-            Some(&by_email(admin)),
-            "user.created",
-            format!("{email} ({})", role.as_str()),
-            None,
-        )
-        .await;
-        Ok(UserWithPassword {
-            user: user.into(),
-            temporary_password,
-        })
-    }
-
-    /// Changes a user's role, bots and whether they may sign in. An admin cannot demote or
-    /// deactivate themselves (there would be no one left to undo it).
-    pub async fn update_user(
-        &self,
-        admin: &Viewer,
-        id: i64,
-        role: Role,
-        bots: Vec<String>,
-        active: bool,
-    ) -> Result<UserInfo> {
-        if id == admin.id && (role != Role::Admin || !active) {
-            return Err(AccountError::Invalid(
-                "you cannot take away your own admin role or deactivate yourself".into(),
-            ));
-        }
-        let before = self.existing_user(id).await?;
-        let user = self.store.update_user(id, role, &bots, active).await?;
-        if !active {
-            self.store.delete_login_sessions_of(id, None).await?;
-        }
-        let detail = format!(
-            "{}: role {} → {}, active {} → {}, bots [{}]",
-            user.viewer.email,
-            before.viewer.role.as_str(),
-            role.as_str(),
-            before.active,
-            active,
-            bots.join(", ")
-        );
-        self.audit(Some(&by_email(admin)), "user.changed", detail, None)
-            .await;
-        Ok(user.into())
-    }
-
-    /// Sets a temporary password (answered, to be handed over) and signs the user out.
-    pub async fn reset_password(&self, admin: &Viewer, id: i64) -> Result<UserWithPassword> {
-        let user = self.existing_user(id).await?;
-        let temporary_password = random_hex(8);
-        self.store
-            .set_password(id, &hash_password(&temporary_password).await?)
-            .await?;
-        self.store.delete_login_sessions_of(id, None).await?;
-        self.audit(
-            Some(&by_email(admin)),
-            "password.reset",
-            user.viewer.email.clone(),
-            None,
-        )
-        .await;
-        Ok(UserWithPassword {
-            user: user.into(),
-            temporary_password,
-        })
     }
 }
 

@@ -10,7 +10,7 @@ use app::account::{
 use app::error::AppError;
 use app::port::AdminPort;
 
-use crate::accounts::{AccountError, Accounts};
+use crate::accounts::{AccountChange, AccountError, Accounts, Manager, NewAccount};
 use crate::engine::Engine;
 
 const AUDIT_PAGE: u32 = 100;
@@ -23,13 +23,6 @@ pub struct AdminService {
 impl AdminService {
     pub fn new(accounts: Arc<Accounts>, engine: Arc<Engine>) -> Self {
         AdminService { accounts, engine }
-    }
-
-    fn bots_exist(&self, bots: &[String]) -> Result<(), AppError> {
-        match bots.iter().find(|b| self.engine.bot(b).is_err()) {
-            Some(unknown) => Err(AppError::Invalid(format!("there is no bot {unknown}"))),
-            None => Ok(()),
-        }
     }
 }
 
@@ -160,9 +153,14 @@ impl AdminPort for AdminService {
         bots: Vec<String>,
     ) -> Result<UserWithPassword, AppError> {
         admin_only(admin)?;
-        self.bots_exist(&bots)?;
+        let new = NewAccount {
+            email,
+            name,
+            role,
+            bots,
+        };
         self.accounts
-            .create_user(admin, &email, &name, role, bots)
+            .create_user(&Manager::person(admin), new, &self.engine.bot_ids())
             .await
             .map_err(to_app)
     }
@@ -176,9 +174,14 @@ impl AdminPort for AdminService {
         active: bool,
     ) -> Result<UserInfo, AppError> {
         admin_only(admin)?;
-        self.bots_exist(&bots)?;
+        let change = AccountChange {
+            name: None,
+            role: Some(role),
+            bots: Some(bots),
+            active: Some(active),
+        };
         self.accounts
-            .update_user(admin, id, role, bots, active)
+            .update_user(&Manager::person(admin), id, change, &self.engine.bot_ids())
             .await
             .map_err(to_app)
     }
@@ -186,7 +189,7 @@ impl AdminPort for AdminService {
     async fn reset_password(&self, admin: &Viewer, id: i64) -> Result<UserWithPassword, AppError> {
         admin_only(admin)?;
         self.accounts
-            .reset_password(admin, id)
+            .reset_password(&Manager::person(admin), id)
             .await
             .map_err(to_app)
     }
@@ -207,17 +210,21 @@ impl AdminPort for AdminService {
         bot_id: Option<String>,
     ) -> Result<CreatedToken, AppError> {
         admin_only(admin)?;
+        // The page's form sends an empty bot for "every bot".
         let bot_id = bot_id.filter(|b| !b.is_empty());
-        self.bots_exist(bot_id.as_slice())?;
+        let known = self.engine.bot_ids();
         self.accounts
-            .create_token(admin, &name, bot_id)
+            .create_token(&Manager::person(admin), &name, bot_id, None, &known)
             .await
             .map_err(to_app)
     }
 
     async fn revoke_token(&self, admin: &Viewer, id: i64) -> Result<TokenInfo, AppError> {
         admin_only(admin)?;
-        self.accounts.revoke_token(admin, id).await.map_err(to_app)
+        self.accounts
+            .revoke_token(&Manager::person(admin), id)
+            .await
+            .map_err(to_app)
     }
 
     async fn audit_log(

@@ -17,6 +17,8 @@ mod notifications;
 mod outbound;
 mod pause;
 mod sessions;
+mod tokens;
+mod users;
 
 use std::sync::Arc;
 
@@ -64,6 +66,8 @@ pub fn router(state: AppState) -> Router {
         .merge(outbound::router())
         .merge(events::router())
         .merge(history::router())
+        .merge(users::router())
+        .merge(tokens::router())
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::from_fn(auth::require_caller))

@@ -1,6 +1,7 @@
 //! Who is calling, and what they may reach. [`identify`] runs on every request: a bearer token
 //! (header, or `access_token` in the query for WebSocket clients that cannot set headers) makes
-//! the caller a script or bot; the session cookie makes them a signed-in person. Then the
+//! the caller a script or bot, or the person the token belongs to; the session cookie makes them
+//! a signed-in person. Long-lived connections keep the [`Credential`] to check it again. Then the
 //! guards: the API wants a caller (401), a person's changes must carry the CSRF token (403), a
 //! person's WebSocket must come from our own origin (403), an agent only reaches the bots they
 //! were given (403), and console pages send strangers to the login page.
@@ -20,7 +21,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::{ApiError, AppState};
-use crate::accounts::{scope_of, Accounts};
+use crate::accounts::{scope_of, AccessChange, Accounts, Manager};
 use crate::secret::{same, sha256_hex};
 use crate::store::BotScope;
 
@@ -52,6 +53,26 @@ impl Auth {
         }
     }
 
+    /// The caller this credential makes now, if it still holds: on every request, and again
+    /// on an open socket when the caller's access changed.
+    pub async fn caller(&self, credential: &Credential) -> Result<Option<Caller>, ApiError> {
+        match credential {
+            Credential::Bearer(token) => self.token_caller(token).await,
+            Credential::Cookie(token) => {
+                let session = self
+                    .accounts
+                    .session(token)
+                    .await
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                Ok(session.map(|session| Caller::Person {
+                    viewer: session.viewer,
+                    csrf: session.csrf,
+                    token: token.clone(),
+                }))
+            }
+        }
+    }
+
     /// The caller a bearer token makes, if it is a live token.
     async fn token_caller(&self, token: &str) -> Result<Option<Caller>, ApiError> {
         let bootstrap = self.bootstrap_hash.as_deref();
@@ -60,30 +81,44 @@ impl Auth {
                 id: None,
                 name: BOOTSTRAP_TOKEN_NAME.into(),
                 bot_id: None,
+                owner: None,
             }));
         }
-        let info = self
+        let live = self
             .accounts
             .token(token)
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        Ok(info.map(|t| Caller::Token {
-            id: Some(t.id),
-            name: t.name,
-            bot_id: t.bot_id,
+        Ok(live.map(|t| Caller::Token {
+            id: Some(t.info.id),
+            name: t.info.name,
+            bot_id: t.info.bot_id,
+            owner: t.owner,
         }))
     }
+}
+
+/// What a caller proved who they are with.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// An API token's value.
+    Bearer(String),
+    /// A signed-in browser's session cookie.
+    Cookie(String),
 }
 
 /// The caller of this request, when they proved who they are.
 #[derive(Debug, Clone)]
 pub enum Caller {
-    /// A script or bot with an API token: API rights on one bot, or on all.
+    /// A script or bot with an API token: API rights on one bot, or on all; or, for a token
+    /// that belongs to a person, that person's rights (narrowed to the token's bot, if any).
     Token {
         /// `None` for the `--api-token`, which lives in no table.
         id: Option<i64>,
         name: String,
         bot_id: Option<String>,
+        /// The person it acts as, as they are now (active, with their role and bots).
+        owner: Option<Viewer>,
     },
     /// A signed-in person.
     Person {
@@ -95,46 +130,101 @@ pub enum Caller {
 }
 
 impl Caller {
-    /// Who they are on what they do (pause history, replies, the audit log).
+    /// The person whose rights and name this caller carries: the signed-in person, or the one
+    /// a token belongs to.
+    pub fn person(&self) -> Option<&Viewer> {
+        match self {
+            Caller::Person { viewer, .. } => Some(viewer),
+            Caller::Token { owner, .. } => owner.as_ref(),
+        }
+    }
+
+    /// The one bot a token is limited to, if any.
+    fn token_bot(&self) -> Option<&str> {
+        match self {
+            Caller::Token { bot_id, .. } => bot_id.as_deref(),
+            Caller::Person { .. } => None,
+        }
+    }
+
+    /// Who they are on what they do (pause history, replies, the audit log): the person, or
+    /// else the token under its own name.
     pub fn actor(&self) -> Actor {
         match self {
-            Caller::Token { id, name, .. } => Actor::new(ActorKind::Token, *id, name),
-            Caller::Person { viewer, .. } => viewer.actor(),
+            Caller::Person { viewer, .. }
+            | Caller::Token {
+                owner: Some(viewer),
+                ..
+            } => viewer.actor(),
+            Caller::Token {
+                id,
+                name,
+                owner: None,
+                ..
+            } => Actor::new(ActorKind::Token, *id, name),
         }
     }
 
     /// Who did it, in the audit log: a person's email, or the token's name.
     pub fn audit_actor(&self) -> Actor {
-        match self {
-            Caller::Token { .. } => self.actor(),
-            Caller::Person { viewer, .. } => crate::accounts::by_email(viewer),
+        match self.person() {
+            Some(viewer) => crate::accounts::by_email(viewer),
+            None => self.actor(),
         }
     }
 
-    /// Admins' work: refused to agents (tokens have API rights on their bots).
+    /// Admins' work: refused to agents, also through their tokens (a token of nobody has API
+    /// rights on its bots).
     pub fn must_be_admin(&self, what: &str) -> Result<(), ApiError> {
-        match self {
-            Caller::Person { viewer, .. } if !viewer.is_admin() => {
+        match self.person() {
+            Some(viewer) if !viewer.is_admin() => {
                 Err(ApiError::Forbidden(format!("only admins may {what}")))
             }
             _ => Ok(()),
         }
     }
 
+    /// Managing users and tokens: an admin over every bot (signed in, or with their token
+    /// for every bot), or a token of nobody for every bot. Answers who manages.
+    pub fn account_manager(&self) -> Result<Manager, ApiError> {
+        self.must_be_admin("manage users and tokens")?;
+        if self.token_bot().is_some() {
+            return Err(ApiError::Forbidden(
+                "managing users and tokens needs a token for every bot".into(),
+            ));
+        }
+        Ok(Manager {
+            actor: self.audit_actor(),
+            account: self.person().map(|viewer| viewer.id),
+        })
+    }
+
     pub fn scope(&self) -> BotScope {
-        match self {
-            Caller::Token { bot_id: None, .. } => BotScope::All,
-            Caller::Token {
-                bot_id: Some(bot), ..
-            } => BotScope::Only(vec![bot.clone()]),
-            Caller::Person { viewer, .. } => scope_of(viewer),
+        let person = self.person().map(scope_of).unwrap_or(BotScope::All);
+        match (self.token_bot(), person) {
+            (None, person) => person,
+            (Some(bot), BotScope::All) => BotScope::Only(vec![bot.to_string()]),
+            (Some(bot), BotScope::Only(bots)) => {
+                BotScope::Only(bots.into_iter().filter(|b| b == bot).collect())
+            }
         }
     }
 
     pub fn may_work_on(&self, wanted: &str) -> bool {
-        match self {
-            Caller::Token { bot_id, .. } => bot_id.as_deref().is_none_or(|b| b == wanted),
-            Caller::Person { viewer, .. } => viewer.may_work_on(wanted),
+        self.person()
+            .is_none_or(|viewer| viewer.may_work_on(wanted))
+            && self.token_bot().is_none_or(|bot| bot == wanted)
+    }
+
+    /// Whether this change of access may concern this caller (who must then be checked again).
+    pub fn is_affected_by(&self, change: AccessChange) -> bool {
+        let token = match self {
+            Caller::Token { id, .. } => *id,
+            Caller::Person { .. } => None,
+        };
+        match change {
+            AccessChange::User(user) => self.person().is_some_and(|viewer| viewer.id == user),
+            AccessChange::Token(changed) => token == Some(changed),
         }
     }
 }
@@ -165,35 +255,33 @@ fn bearer(request: &Request) -> Option<String> {
     header.or_else(|| query_param(request.uri().query(), "access_token"))
 }
 
-/// Finds the caller and puts them (and, for a person, their [`Viewer`]) in the request.
+/// A bearer token wins over a session cookie.
+fn credential(request: &Request) -> Option<Credential> {
+    bearer(request).map(Credential::Bearer).or_else(|| {
+        cookie(request.headers(), SESSION_COOKIE).map(|c| Credential::Cookie(c.to_string()))
+    })
+}
+
+/// Finds the caller and puts them (and, for a signed-in person, their [`Viewer`]) in the
+/// request, with the credential they showed.
 pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     // The browser bundle is the same for everyone: no session lookup for each of its files.
     if request.uri().path().starts_with("/pkg/") {
         return next.run(request).await;
     }
-    let caller = if let Some(token) = bearer(&request) {
-        match state.auth.token_caller(&token).await {
-            Ok(caller) => caller,
-            Err(e) => return e.into_response(),
-        }
-    } else if let Some(token) = cookie(request.headers(), SESSION_COOKIE).map(str::to_string) {
-        match state.auth.accounts.session(&token).await {
-            Ok(Some(session)) => Some(Caller::Person {
-                viewer: session.viewer,
-                csrf: session.csrf,
-                token,
-            }),
-            Ok(None) => None,
-            Err(e) => return ApiError::Internal(e.to_string()).into_response(),
-        }
-    } else {
-        None
+    let Some(credential) = credential(&request) else {
+        return next.run(request).await;
+    };
+    let caller = match state.auth.caller(&credential).await {
+        Ok(caller) => caller,
+        Err(e) => return e.into_response(),
     };
     if let Some(caller) = caller {
         if let Caller::Person { viewer, .. } = &caller {
             request.extensions_mut().insert(viewer.clone());
         }
         request.extensions_mut().insert(caller);
+        request.extensions_mut().insert(credential);
     }
     next.run(request).await
 }
@@ -366,6 +454,78 @@ pub fn safe_next(next: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::account::Role;
+
+    fn grace(role: Role, bots: &[&str]) -> Viewer {
+        Viewer {
+            id: 7,
+            email: "grace@test.local".into(),
+            name: "Grace".into(),
+            role,
+            bots: bots.iter().map(|b| b.to_string()).collect(),
+        }
+    }
+
+    fn token(bot_id: Option<&str>, owner: Option<Viewer>) -> Caller {
+        Caller::Token {
+            id: Some(3),
+            name: "cli".into(),
+            bot_id: bot_id.map(str::to_string),
+            owner,
+        }
+    }
+
+    #[test]
+    fn a_persons_token_has_their_rights_narrowed_to_its_bot() {
+        let hers = token(None, Some(grace(Role::Agent, &["a", "b"])));
+        assert!(hers.may_work_on("a") && !hers.may_work_on("c"));
+        assert_eq!(hers.scope(), BotScope::Only(vec!["a".into(), "b".into()]));
+        assert_eq!(hers.actor(), Actor::new(ActorKind::Agent, Some(7), "Grace"));
+        assert!(hers.must_be_admin("x").is_err());
+        assert!(hers.account_manager().is_err());
+
+        let narrowed = token(Some("a"), Some(grace(Role::Agent, &["a", "b"])));
+        assert!(narrowed.may_work_on("a") && !narrowed.may_work_on("b"));
+        let outside = token(Some("c"), Some(grace(Role::Agent, &["a"])));
+        assert!(!outside.may_work_on("c"));
+        assert_eq!(outside.scope(), BotScope::Only(vec![]));
+
+        let admins = token(None, Some(grace(Role::Admin, &[])));
+        let manager = admins.account_manager().expect("an admin's token manages");
+        assert_eq!(manager.account, Some(7));
+        assert!(token(Some("a"), Some(grace(Role::Admin, &[])))
+            .account_manager()
+            .is_err());
+    }
+
+    #[test]
+    fn a_token_of_nobody_acts_under_its_own_name() {
+        let full = token(None, None);
+        assert_eq!(full.actor(), Actor::new(ActorKind::Token, Some(3), "cli"));
+        assert_eq!(full.scope(), BotScope::All);
+        assert_eq!(full.account_manager().unwrap().account, None);
+        let one = token(Some("a"), None);
+        assert!(one.may_work_on("a") && !one.may_work_on("b"));
+        assert!(one.account_manager().is_err());
+    }
+
+    #[test]
+    fn access_changes_concern_the_person_and_the_token_they_name() {
+        let hers = token(None, Some(grace(Role::Agent, &["a"])));
+        assert!(hers.is_affected_by(AccessChange::User(7)));
+        assert!(hers.is_affected_by(AccessChange::Token(3)));
+        assert!(!hers.is_affected_by(AccessChange::User(8)));
+        assert!(!hers.is_affected_by(AccessChange::Token(4)));
+        let full = token(None, None);
+        assert!(!full.is_affected_by(AccessChange::User(7)));
+        let person = Caller::Person {
+            viewer: grace(Role::Agent, &["a"]),
+            csrf: String::new(),
+            token: String::new(),
+        };
+        assert!(person.is_affected_by(AccessChange::User(7)));
+        assert!(!person.is_affected_by(AccessChange::Token(3)));
+    }
 
     #[test]
     fn the_bot_of_a_rest_path_is_found_and_decoded() {

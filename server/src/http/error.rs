@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::accounts::AccountError;
 use crate::engine::EngineError;
 
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +21,9 @@ pub enum ApiError {
     Unauthorized,
     #[error("{0}")]
     Forbidden(String),
+    /// Something that must be unique already exists (an email).
+    #[error("{0}")]
+    Conflict(String),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("request body is larger than {} bytes", super::BODY_LIMIT)]
@@ -40,6 +44,7 @@ impl ApiError {
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -55,6 +60,7 @@ impl ApiError {
             ApiError::Unprocessable(_) => "unprocessable",
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::Conflict(_) => "conflict",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::TooLarge => "payload_too_large",
             ApiError::TooManyRequests(_) => "too_many_requests",
@@ -104,6 +110,21 @@ impl From<EngineError> for ApiError {
             EngineError::NotFound(what) => ApiError::NotFound(what),
             EngineError::Invalid(message) => ApiError::Unprocessable(message),
             EngineError::Store(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Invalid(message) => ApiError::Unprocessable(message),
+            AccountError::NotFound(what) => ApiError::NotFound(what),
+            conflict @ AccountError::Conflict(_) => ApiError::Conflict(conflict.to_string()),
+            AccountError::Throttled => ApiError::TooManyRequests(e.to_string()),
+            AccountError::BadCredentials | AccountError::WrongPassword => {
+                ApiError::Unprocessable(e.to_string())
+            }
+            AccountError::Store(e) => ApiError::Internal(e.to_string()),
         }
     }
 }

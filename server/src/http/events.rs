@@ -2,10 +2,14 @@
 //! to a WebSocket of JSON frames. With `since`, what was missed is replayed from the event log
 //! first; without it, or when it is too old, the first frame is a `resync` carrying the current
 //! `seq`. A subscriber that falls behind the broadcast gets a `resync`, never a silent gap.
+//! The socket lives only as long as its caller's access: when that changes (signed out,
+//! deactivated, bots taken, token revoked) it checks the caller again and closes with 4401 (the
+//! credential no longer holds) or 4403 (still signed in, but not on this bot).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::account::{CLOSE_NOT_ALLOWED, CLOSE_SIGNED_OUT};
 use app::model::{Event, EventKind};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{
@@ -14,14 +18,16 @@ use axum::extract::ws::{
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
-use axum::Router;
+use axum::{Extension, Router};
 use futures::SinkExt;
 use serde::Deserialize;
 use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use tokio::sync::watch;
 
+use super::auth::{Caller, Credential};
 use super::extract::{Path, Query};
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, Auth};
+use crate::accounts::AccessChange;
 use crate::bus::Frame;
 use crate::engine::Engine;
 
@@ -42,6 +48,8 @@ struct EventsQuery {
 
 async fn events_socket(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Extension(credential): Extension<Credential>,
     Path(bot_id): Path<String>,
     Query(query): Query<EventsQuery>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
@@ -53,15 +61,65 @@ async fn events_socket(
     }
     let engine = state.engine.clone();
     let stopping = state.stopping.clone();
+    let access = Access {
+        changes: state.auth.accounts.access_changes(),
+        auth: state.auth.clone(),
+        credential,
+        caller,
+    };
     Ok(upgrade
         .read_buffer_size(super::WS_READ_BUFFER)
         // Subscribers only listen; what they send (pings, a close) is tiny.
         .max_message_size(INCOMING_LIMIT)
         .on_upgrade(move |socket| async move {
-            if let Err(e) = stream(socket, engine, stopping, bot_id, query.since).await {
+            if let Err(e) = stream(socket, engine, access, stopping, bot_id, query.since).await {
                 tracing::debug!(error = %e, "event stream ended");
             }
         }))
+}
+
+/// What keeps a socket open: its caller, checked again with the credential they showed
+/// whenever an access change may concern them.
+struct Access {
+    auth: Arc<Auth>,
+    credential: Credential,
+    caller: Caller,
+    changes: broadcast::Receiver<AccessChange>,
+}
+
+impl Access {
+    /// `None` while the caller may still follow the bot; otherwise the frame to close with.
+    async fn check(&mut self, bot_id: &str) -> Result<Option<CloseFrame>, StreamError> {
+        let Some(caller) = self.auth.caller(&self.credential).await? else {
+            let reason = match self.credential {
+                Credential::Cookie(_) => "you are signed out",
+                Credential::Bearer(_) => "this token no longer works",
+            };
+            return Ok(Some(CloseFrame {
+                code: CLOSE_SIGNED_OUT,
+                reason: reason.into(),
+            }));
+        };
+        if !caller.may_work_on(bot_id) {
+            return Ok(Some(CloseFrame {
+                code: CLOSE_NOT_ALLOWED,
+                reason: format!("you no longer work on the bot {bot_id}").into(),
+            }));
+        }
+        // Their rights as they are now decide which later changes concern them.
+        self.caller = caller;
+        Ok(None)
+    }
+
+    /// Whether this change (or, when changes were missed, any) may concern the caller.
+    fn concerns(&self, change: Result<AccessChange, RecvError>) -> bool {
+        match change {
+            Ok(change) => self.caller.is_affected_by(change),
+            // Missed changes may have been theirs. (`Closed` cannot happen: `auth` keeps the
+            // sender alive.)
+            Err(_) => true,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,15 +128,24 @@ enum StreamError {
     Socket(#[from] axum::Error),
     #[error("store: {0}")]
     Store(#[from] crate::store::StoreError),
+    #[error("access: {0}")]
+    Access(#[from] ApiError),
 }
 
 async fn stream(
     mut socket: WebSocket,
     engine: Arc<Engine>,
+    mut access: Access,
     mut stopping: watch::Receiver<bool>,
     bot_id: String,
     since: Option<i64>,
 ) -> Result<(), StreamError> {
+    // The caller was found before `access` listened for changes: check once more, so a change
+    // in between is not missed.
+    if let Some(frame) = access.check(&bot_id).await? {
+        socket.send(WsMessage::Close(Some(frame))).await?;
+        return Ok(());
+    }
     // Subscribe before reading the log, so nothing falls between the two.
     let mut live = engine.bus().subscribe();
     let (oldest, latest) = engine.store().event_bounds().await?;
@@ -107,6 +174,14 @@ async fn stream(
                 None | Some(Err(_)) | Some(Ok(WsMessage::Close(_))) => return Ok(()),
                 Some(Ok(_)) => {}
             },
+            change = access.changes.recv() => {
+                if access.concerns(change) {
+                    if let Some(frame) = access.check(&bot_id).await? {
+                        socket.send(WsMessage::Close(Some(frame))).await?;
+                        return Ok(());
+                    }
+                }
+            }
             _ = ping.tick() => socket.send(WsMessage::Ping(Default::default())).await?,
             Ok(()) = stopping.changed() => {
                 // "Going away": the client reconnects with `since` and misses nothing.

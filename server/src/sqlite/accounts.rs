@@ -7,7 +7,9 @@ use sqlx::{SqliteConnection, SqlitePool};
 
 use super::rows::now_ms;
 use super::SqliteStore;
-use crate::store::accounts::{AccountStore, AuditEntry, LoginSession, NewToken, NewUser, User};
+use crate::store::accounts::{
+    AccountStore, AuditEntry, LoginSession, NewToken, NewUser, User, UserUpdate,
+};
 use crate::store::{Result, StoreError};
 
 #[derive(sqlx::FromRow)]
@@ -132,6 +134,7 @@ struct TokenRow {
     id: i64,
     name: String,
     bot_id: Option<String>,
+    user_id: Option<i64>,
     created_by: Option<String>,
     created_at: i64,
     last_used_at: Option<i64>,
@@ -144,6 +147,7 @@ impl From<TokenRow> for TokenInfo {
             id: r.id,
             name: r.name,
             bot_id: r.bot_id,
+            user_id: r.user_id,
             created_by: r.created_by,
             created_at: ts(r.created_at),
             last_used_at: r.last_used_at.map(ts),
@@ -152,7 +156,8 @@ impl From<TokenRow> for TokenInfo {
     }
 }
 
-const TOKEN_COLUMNS: &str = "id, name, bot_id, created_by, created_at, last_used_at, revoked_at";
+const TOKEN_COLUMNS: &str =
+    "id, name, bot_id, user_id, created_by, created_at, last_used_at, revoked_at";
 
 #[async_trait::async_trait]
 impl AccountStore for SqliteStore {
@@ -314,18 +319,13 @@ impl AccountStore for SqliteStore {
         Ok(users)
     }
 
-    async fn update_user(
-        &self,
-        id: i64,
-        role: Role,
-        bots: &[String],
-        active: bool,
-    ) -> Result<User> {
+    async fn update_user(&self, id: i64, update: &UserUpdate) -> Result<User> {
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query("update users set role = ?2, active = ?3 where id = ?1")
+        let done = sqlx::query("update users set name = ?2, role = ?3, active = ?4 where id = ?1")
             .bind(id)
-            .bind(role.as_str())
-            .bind(active)
+            .bind(&update.name)
+            .bind(update.role.as_str())
+            .bind(update.active)
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
@@ -335,15 +335,15 @@ impl AccountStore for SqliteStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        add_bots(&mut tx, id, bots).await?;
+        add_bots(&mut tx, id, &update.bots).await?;
         tx.commit().await?;
         self.user(id).await?.ok_or(StoreError::NotFound("user"))
     }
 
     async fn create_token(&self, new: &NewToken) -> Result<TokenInfo> {
         let row = sqlx::query_as::<_, TokenRow>(&format!(
-            "insert into api_tokens (name, token_hash, bot_id, created_by, created_at) \
-             values (?1, ?2, ?3, ?4, ?5) on conflict(token_hash) do nothing \
+            "insert into api_tokens (name, token_hash, bot_id, created_by, created_at, user_id) \
+             values (?1, ?2, ?3, ?4, ?5, ?6) on conflict(token_hash) do nothing \
              returning {TOKEN_COLUMNS}"
         ))
         .bind(&new.name)
@@ -351,6 +351,7 @@ impl AccountStore for SqliteStore {
         .bind(&new.bot_id)
         .bind(&new.created_by)
         .bind(now_ms())
+        .bind(new.user_id)
         .fetch_optional(&self.pool)
         .await?;
         row.map(TokenInfo::from)

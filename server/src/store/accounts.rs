@@ -118,9 +118,8 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn audit_log(&self, query: &AuditQuery, limit: u32) -> Result<Vec<AuditRecord>>;
 
     async fn users(&self) -> Result<Vec<UserInfo>>;
-    /// Changes a user's role, bots and whether they may sign in.
-    async fn update_user(&self, id: i64, role: Role, bots: &[String], active: bool)
-        -> Result<User>;
+    /// Changes a user's name, role, bots and whether they may sign in.
+    async fn update_user(&self, id: i64, update: &UserUpdate) -> Result<User>;
 
     /// API tokens. `token_by_hash` finds revoked ones too (the caller refuses them).
     async fn create_token(&self, new: &NewToken) -> Result<TokenInfo>;
@@ -130,10 +129,21 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn touch_token(&self, id: i64) -> Result<()>;
 }
 
+/// A user's account as it is to be after a change: every field, also those that stay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserUpdate {
+    pub name: String,
+    pub role: Role,
+    pub bots: Vec<String>,
+    pub active: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewToken {
     pub name: String,
     pub token_hash: String,
     pub bot_id: Option<String>,
+    /// The person it acts as, if any.
+    pub user_id: Option<i64>,
     pub created_by: Option<String>,
 }
