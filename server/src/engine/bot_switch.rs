@@ -42,8 +42,7 @@ impl Change for BotSwitch {
         } else {
             "bot.resumed"
         };
-        let mut audit = AuditEntry::by(&self.actor, action, self.bot_id.clone());
-        audit.bot_id = Some(self.bot_id.clone());
+        let audit = AuditEntry::about_bot(&self.actor, action, &self.bot_id, self.bot_id.clone());
         tx.append_audit(&audit, now_ms()).await
     }
 }

@@ -99,8 +99,7 @@ impl Change for SetRetention {
             Some(d) => format!("retention: {d} days"),
             None => "retention: keep for ever".into(),
         };
-        let mut audit = AuditEntry::by(&self.actor, "setting.changed", detail);
-        audit.bot_id = Some(self.bot_id.clone());
+        let audit = AuditEntry::about_bot(&self.actor, "setting.changed", &self.bot_id, detail);
         tx.append_audit(&audit, now_ms()).await
     }
 }

@@ -151,14 +151,9 @@ async fn legacy(
     change(state, caller, WELCOME_BOT, Target::Id(id), paused, body).await
 }
 
-/// Switching a whole bot off is managing the bot: admins and API tokens only.
+/// Switching a whole bot off is managing the bot: admins and API tokens of no person only.
 fn may_manage_bots(caller: &Caller) -> Result<(), ApiError> {
-    match caller {
-        Caller::Person { viewer, .. } if !viewer.is_admin() => Err(ApiError::Forbidden(
-            "only admins switch a whole bot on or off".into(),
-        )),
-        _ => Ok(()),
-    }
+    caller.must_be_admin("switch a whole bot on or off")
 }
 
 async fn bots_pause(

@@ -71,6 +71,19 @@ impl AuditEntry {
         }
     }
 
+    /// A line about something `actor` did to a whole bot.
+    pub fn about_bot(
+        actor: &Actor,
+        action: &'static str,
+        bot_id: &str,
+        detail: impl Into<String>,
+    ) -> Self {
+        AuditEntry {
+            bot_id: Some(bot_id.to_string()),
+            ..AuditEntry::by(actor, action, detail)
+        }
+    }
+
     /// A line about something `actor` did to a conversation.
     pub fn about_session(
         actor: &Actor,
@@ -80,14 +93,8 @@ impl AuditEntry {
         detail: impl Into<String>,
     ) -> Self {
         AuditEntry {
-            actor: Some(actor.name.clone()),
-            actor_kind: Some(actor.kind),
-            actor_id: actor.id,
-            action,
-            detail: detail.into(),
-            address: None,
-            bot_id: Some(bot_id.to_string()),
             session_id: Some(session_id),
+            ..AuditEntry::about_bot(actor, action, bot_id, detail)
         }
     }
 }
