@@ -282,6 +282,16 @@ async fn a_persons_token_acts_as_that_person_with_their_bots() {
     with_token(&app, &token, Method::GET, "/api/v1/users", None)
         .await
         .expect_error(403, "forbidden");
+    // Switching a whole bot off is an admin's: not hers, even on her own bot.
+    with_token(
+        &app,
+        &token,
+        Method::POST,
+        "/api/v1/bots/welcome-bot/pause",
+        None,
+    )
+    .await
+    .expect_error(403, "forbidden");
 
     // Her rights are read as they are now: the token follows her bots, and her deactivation.
     patch_user(&app, grace_id, json!({ "bots": [OTHER_BOT] })).await;
