@@ -259,18 +259,15 @@ impl Change for BotAnswer {
             }
         };
         if session.is_paused {
+            let mut session = session;
             if actions.iter().any(|a| matches!(a, Action::Reply(_))) {
-                let r = steps::system_line(tx, session.id, ANSWER_NOT_SENT.into(), clock.tick())
-                    .await?;
-                return Ok(Applied {
-                    session: r.session,
-                    replies: Vec::new(),
-                });
+                let line = ANSWER_NOT_SENT.into();
+                session = steps::system_line(tx, session.id, line, clock.tick())
+                    .await?
+                    .session;
             }
-            return Ok(Applied {
-                session,
-                replies: Vec::new(),
-            });
+            let replies = Vec::new();
+            return Ok(Applied { session, replies });
         }
         apply_actions(
             tx,

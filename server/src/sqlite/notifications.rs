@@ -9,7 +9,7 @@ const COLUMNS: &str = "id, bot_id, session_id, message, level, url, read_at, cre
 
 /// The SQL condition keeping a reader to their bots; parameter `?n` is the scope as JSON (null
 /// for all bots).
-fn in_scope(n: u8) -> String {
+pub(super) fn in_scope(n: u8) -> String {
     format!("(?{n} is null or bot_id in (select value from json_each(?{n})))")
 }
 

@@ -7,6 +7,7 @@ use app::model::{
 };
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
+use super::notifications::in_scope;
 use super::rows::{time, NotificationRow, SessionRow, SESSION_SELECT};
 use super::writer::Bracket;
 use crate::store::accounts::AuditEntry;
@@ -328,11 +329,11 @@ impl WriteTx for SqliteTx<'_> {
 
     async fn notification(&mut self, scope: &BotScope, id: i64) -> Result<Option<Notification>> {
         self.db
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "select id, bot_id, session_id, message, level, url, read_at, created_at \
-                 from notifications where id = ?1 \
-                   and (?2 is null or bot_id in (select value from json_each(?2)))",
-            )?
+                 from notifications where id = ?1 and {}",
+                in_scope(2)
+            ))?
             .query_row(
                 params![id, super::scope_json(scope)],
                 NotificationRow::from_rusqlite,
@@ -348,12 +349,12 @@ impl WriteTx for SqliteTx<'_> {
         id: Option<i64>,
         at: i64,
     ) -> Result<Vec<(String, i64)>> {
-        let mut statement = self.db.prepare_cached(
+        let mut statement = self.db.prepare_cached(&format!(
             "update notifications set read_at = ?1 \
-             where read_at is null and (?2 is null or id = ?2) \
-               and (?3 is null or bot_id in (select value from json_each(?3))) \
+             where read_at is null and (?2 is null or id = ?2) and {} \
              returning bot_id, id",
-        )?;
+            in_scope(3)
+        ))?;
         let rows = statement.query_map(params![at, id, super::scope_json(scope)], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })?;
@@ -424,13 +425,12 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn finish_delivery(&mut self, id: i64, result: &DeliveryResult) -> Result<()> {
-        let statement = self.db.prepare_cached(
+        let mut statement = self.db.prepare_cached(
             "update outbox set attempts = coalesce(?2, attempts + 1), \
                                next_attempt_at = coalesce(?3, next_attempt_at), \
                                sent_at = ?4, failed_at = ?5, last_error = ?6 \
              where id = ?1",
-        );
-        let mut statement = statement?;
+        )?;
         match result {
             DeliveryResult::Sent { at } => statement.execute(params![
                 id,
