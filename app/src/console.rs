@@ -201,15 +201,26 @@ impl Console {
     }
 
     pub fn mark_read_now(&self) {
-        let (Some(id), bot) = (self.selected.get_untracked(), self.bot_id.get_untracked()) else {
+        // Runs after a delay: the agent may have left the console meanwhile.
+        let (Some(Some(id)), Some(bot)) = (
+            self.selected.try_get_untracked(),
+            self.bot_id.try_get_untracked(),
+        ) else {
             return;
         };
         let console = *self;
         leptos::task::spawn_local(async move {
             if let Ok(session) = crate::api::mark_session_read(bot, id).await {
-                console.apply_session(session);
+                if !console.is_left() {
+                    console.apply_session(session);
+                }
             }
         });
+    }
+
+    /// Whether the console page was left (its signals disposed): late answers are dropped.
+    pub fn is_left(&self) -> bool {
+        self.list.is_disposed()
     }
 
     /// The address of a session of this bot in the console.
@@ -218,23 +229,13 @@ impl Console {
     }
 }
 
+use crate::format::url_escape;
+
 pub fn session_href(bot_id: &str, session_id: i64) -> String {
     format!(
         "/modules/hitl?bot={}&session={session_id}",
         url_escape(bot_id)
     )
-}
-
-/// Escapes a value for a query string (bot ids are simple, but nothing is assumed).
-pub fn url_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 pub fn use_console() -> Console {
@@ -244,12 +245,6 @@ pub fn use_console() -> Console {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn url_escape_keeps_safe_characters_only() {
-        assert_eq!(url_escape("welcome-bot"), "welcome-bot");
-        assert_eq!(url_escape("a b&c"), "a%20b%26c");
-    }
 
     #[test]
     fn a_session_link_names_bot_and_session() {

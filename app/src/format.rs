@@ -112,9 +112,27 @@ fn merge_text(segments: Vec<Segment>) -> Vec<Segment> {
     out
 }
 
+/// Escapes a value for a query string (bot ids are simple, but nothing is assumed).
+pub fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn url_escape_keeps_safe_characters_only() {
+        assert_eq!(url_escape("welcome-bot"), "welcome-bot");
+        assert_eq!(url_escape("a b&c"), "a%20b%26c");
+    }
     use chrono::TimeZone;
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {

@@ -5,34 +5,88 @@ use leptos::prelude::*;
 
 use crate::model::Event;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LiveStatus {
     Connecting,
     Live,
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     Reconnecting,
+    /// The server closed the socket for good: the agent no longer works on this bot.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    Refused(String),
 }
 
 impl LiveStatus {
-    pub fn label(self) -> &'static str {
+    pub fn label(&self) -> String {
         match self {
-            LiveStatus::Connecting => "Connecting…",
-            LiveStatus::Live => "Live",
-            LiveStatus::Reconnecting => "Reconnecting…",
+            LiveStatus::Connecting => "Connecting…".into(),
+            LiveStatus::Live => "Live".into(),
+            LiveStatus::Reconnecting => "Reconnecting…".into(),
+            LiveStatus::Refused(reason) => format!("Stopped: {reason}"),
         }
+    }
+}
+
+/// What the console does when the server closes its socket with `code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub enum OnClose {
+    /// The credential no longer holds: go to the sign-in page.
+    SignIn,
+    /// Still signed in, but not on this bot: stop and show the reason.
+    Stop,
+    /// Anything else (a restart, a network drop): connect again.
+    Reconnect,
+}
+
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+impl OnClose {
+    pub fn for_code(code: u16) -> OnClose {
+        match code {
+            crate::account::CLOSE_SIGNED_OUT => OnClose::SignIn,
+            crate::account::CLOSE_NOT_ALLOWED => OnClose::Stop,
+            _ => OnClose::Reconnect,
+        }
+    }
+}
+
+/// The sign-in page that brings the agent back to `here` (a path with its query).
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub fn sign_in_href(here: &str) -> String {
+    format!(
+        "/login?signed_out=1&next={}",
+        crate::format::url_escape(here)
+    )
+}
+
+/// The open live connection of a console page; `close` ends it for good, with no reconnect and
+/// no later call into the page.
+pub struct LiveConnection {
+    #[cfg(feature = "hydrate")]
+    inner: send_wrapper::SendWrapper<std::rc::Rc<socket::Inner>>,
+}
+
+impl LiveConnection {
+    pub fn close(self) {
+        #[cfg(feature = "hydrate")]
+        socket::close(&self.inner);
     }
 }
 
 /// Opens the events socket of `bot_id` once the page is hydrated and calls `on_event` for every
 /// event, in `seq` order, without duplicates. A `resync` event means: fetch your state again.
 #[cfg(feature = "hydrate")]
-pub fn connect(bot_id: String, status: RwSignal<LiveStatus>, on_event: impl Fn(Event) + 'static) {
+pub fn connect(
+    bot_id: String,
+    status: RwSignal<LiveStatus>,
+    on_event: impl Fn(Event) + 'static,
+) -> LiveConnection {
     use std::rc::Rc;
-    socket::open(Rc::new(socket::Inner::new(
-        bot_id,
-        status,
-        Box::new(on_event),
-    )));
+    let inner = Rc::new(socket::Inner::new(bot_id, status, Box::new(on_event)));
+    socket::open(inner.clone());
+    LiveConnection {
+        inner: send_wrapper::SendWrapper::new(inner),
+    }
 }
 
 #[cfg(not(feature = "hydrate"))]
@@ -40,7 +94,8 @@ pub fn connect(
     _bot_id: String,
     _status: RwSignal<LiveStatus>,
     _on_event: impl Fn(Event) + 'static,
-) {
+) -> LiveConnection {
+    LiveConnection {}
 }
 
 #[cfg(feature = "hydrate")]
@@ -52,9 +107,9 @@ mod socket {
     use leptos::prelude::*;
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::{JsCast, JsValue};
-    use web_sys::{MessageEvent, WebSocket};
+    use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-    use super::LiveStatus;
+    use super::{sign_in_href, LiveStatus, OnClose};
     use crate::model::{Event, EventKind};
 
     type Handler = Closure<dyn FnMut(JsValue)>;
@@ -65,6 +120,9 @@ mod socket {
         on_event: Box<dyn Fn(Event)>,
         last_seq: Cell<Option<i64>>,
         failures: Cell<u32>,
+        // Set when the page is left or the server refused: no reconnect, no more events.
+        closed: Cell<bool>,
+        socket: RefCell<Option<WebSocket>>,
         // The handlers of the current socket; replaced (and so freed) on every reconnect.
         handlers: RefCell<Vec<Handler>>,
     }
@@ -81,6 +139,8 @@ mod socket {
                 on_event,
                 last_seq: Cell::new(None),
                 failures: Cell::new(0),
+                closed: Cell::new(false),
+                socket: RefCell::new(None),
                 handlers: RefCell::new(Vec::new()),
             }
         }
@@ -102,6 +162,9 @@ mod socket {
         }
 
         fn receive(&self, frame: &str) {
+            if self.closed.get() {
+                return;
+            }
             let Ok(event) = serde_json::from_str::<Event>(frame) else {
                 leptos::logging::warn!("hitl: ignored an event frame that did not parse");
                 return;
@@ -117,6 +180,9 @@ mod socket {
     }
 
     pub fn open(inner: Rc<Inner>) {
+        if inner.closed.get() {
+            return;
+        }
         inner.handlers.borrow_mut().clear();
         let Some(url) = inner.url() else { return };
         let ws = match WebSocket::new(&url) {
@@ -144,7 +210,13 @@ mod socket {
         };
         let on_close = {
             let inner = inner.clone();
-            Handler::new(move |_| retry(inner.clone()))
+            Handler::new(move |e: JsValue| {
+                let (code, reason) = e
+                    .dyn_ref::<CloseEvent>()
+                    .map(|c| (c.code(), c.reason()))
+                    .unwrap_or_default();
+                closed_by_server(inner.clone(), code, reason)
+            })
         };
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -153,6 +225,43 @@ mod socket {
             .handlers
             .borrow_mut()
             .extend([on_open, on_message, on_close]);
+        *inner.socket.borrow_mut() = Some(ws);
+    }
+
+    fn closed_by_server(inner: Rc<Inner>, code: u16, reason: String) {
+        if inner.closed.get() {
+            return;
+        }
+        match OnClose::for_code(code) {
+            OnClose::Reconnect => retry(inner),
+            OnClose::Stop => {
+                inner.closed.set(true);
+                inner.status.set(LiveStatus::Refused(reason));
+            }
+            OnClose::SignIn => {
+                inner.closed.set(true);
+                let location = window().location();
+                let here = format!(
+                    "{}{}",
+                    location.pathname().unwrap_or_default(),
+                    location.search().unwrap_or_default()
+                );
+                let _ = location.set_href(&sign_in_href(&here));
+            }
+        }
+    }
+
+    /// Ends the connection for good: the socket is closed without its handlers, so nothing
+    /// reconnects and no event reaches the page being left.
+    pub fn close(inner: &Rc<Inner>) {
+        inner.closed.set(true);
+        if let Some(ws) = inner.socket.borrow_mut().take() {
+            ws.set_onopen(None);
+            ws.set_onmessage(None);
+            ws.set_onclose(None);
+            let _ = ws.close();
+        }
+        inner.handlers.borrow_mut().clear();
     }
 
     /// Reconnects after a growing pause (0.5 s doubling up to 10 s), outside the failing handler.
@@ -162,5 +271,26 @@ mod socket {
         inner.failures.set(failures + 1);
         let delay = Duration::from_millis((500u64 << failures.min(5)).min(10_000));
         set_timeout(move || open(inner), delay);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_close_codes_of_lost_rights_stop_the_console() {
+        assert_eq!(OnClose::for_code(4401), OnClose::SignIn);
+        assert_eq!(OnClose::for_code(4403), OnClose::Stop);
+        assert_eq!(OnClose::for_code(1001), OnClose::Reconnect);
+        assert_eq!(OnClose::for_code(1006), OnClose::Reconnect);
+    }
+
+    #[test]
+    fn the_sign_in_page_leads_back_to_the_console() {
+        assert_eq!(
+            sign_in_href("/modules/hitl?bot=welcome-bot&session=3"),
+            "/login?signed_out=1&next=%2Fmodules%2Fhitl%3Fbot%3Dwelcome-bot%26session%3D3"
+        );
     }
 }

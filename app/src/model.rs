@@ -358,9 +358,13 @@ pub struct SessionOverview {
     pub paused_at: Option<DateTime<Utc>>,
     pub last_event_on: DateTime<Utc>,
     pub last_heard_on: Option<DateTime<Utc>>,
+    /// When an agent last answered in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_agent_reply_on: Option<DateTime<Utc>>,
     pub last_message: Option<Message>,
     pub unread_count: i64,
-    /// Paused, and the user spoke after the last agent reply: someone should answer.
+    /// Paused, and the user spoke after the last agent reply: someone should answer. The
+    /// engine decides it on every change of the session (`engine::steps::is_waiting`).
     #[serde(default)]
     pub waiting: bool,
 }

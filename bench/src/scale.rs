@@ -57,9 +57,9 @@ pub async fn seed(database: &Path, sessions: i64, messages: i64) -> Result<Seede
         sqlx::query(
             "with recursive n(i) as (select ?1 union all select i + 1 from n where i + 1 < ?2) \
              insert into sessions (id, bot_id, channel, user_id, thread_id, full_name, paused, \
-                 paused_by, created_at, last_event_on, last_heard_on, last_message_id) \
+                 waiting, paused_by, created_at, last_event_on, last_heard_on, last_message_id) \
              select ?3 + i + 1, ?4, 'api', 'seed-' || (?3 + i + 1), '', \
-                    'Seed User ' || (?3 + i + 1), i % 7 = 0, \
+                    'Seed User ' || (?3 + i + 1), i % 7 = 0, i % 7 = 0, \
                     case when i % 7 = 0 then 'bot' end, \
                     ?5 + i * ?6, ?5 + i * ?6 + (?7 - 1) * 5000, ?5 + i * ?6 + (?7 - 2) * 5000, \
                     ?8 + (i + 1) * ?7 \

@@ -1,6 +1,7 @@
 //! The HITL engine: the single path for every change. Channels, REST handlers, server functions
 //! and bot rules all call it; only it writes to the store and publishes events, after the commit.
 
+mod analytics;
 mod bot_switch;
 pub mod clock;
 mod history;

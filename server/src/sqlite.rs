@@ -334,13 +334,13 @@ impl crate::store::history::HistoryStore for SqliteStore {
         history::export(&self.pool, scope, search)
     }
 
-    async fn analytics(
+    async fn activity(
         &self,
         bot_id: &str,
-        from: chrono::NaiveDate,
-        to: chrono::NaiveDate,
-    ) -> Result<app::analytics::Analytics> {
-        analytics::analytics(&self.pool, bot_id, from, to).await
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<crate::store::history::ActivityFacts> {
+        analytics::activity(&self.pool, bot_id, from_ms, to_ms).await
     }
 
     async fn retention_days(&self, bot_id: &str) -> Result<Option<u32>> {

@@ -18,7 +18,8 @@ pub fn NotificationBell() -> impl IntoView {
     Effect::new(move |_| permission.set(browser::desktop_permission()));
     let loaded = Resource::new(move || console.reload.get(), |_| list_notifications());
 
-    let unread = move || bell.read().unread;
+    // `try_`: the page's title outlives the console and may ask after the bell is gone.
+    let unread = move || bell.try_read().map(|b| b.unread).unwrap_or(0);
     let label = move || match unread() {
         0 => "Notifications".to_string(),
         n => format!("Notifications, {n} unread"),

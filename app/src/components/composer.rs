@@ -49,7 +49,8 @@ pub fn Composer() -> impl IntoView {
                     let message = format!("Not sent: {e}");
                     console.convo.update(|c| c.fail(local_id, message.clone()));
                     error.set(Some(message));
-                    if let Some(area) = field.get_untracked() {
+                    // `try_`: the agent may have left the console while it was sent.
+                    if let Some(area) = field.try_get_untracked().flatten() {
                         if area.value().is_empty() {
                             area.set_value(&text);
                         }

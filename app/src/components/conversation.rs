@@ -60,7 +60,7 @@ fn ConversationHeader(profile_open: RwSignal<bool>) -> impl IntoView {
     let toggle = move |_| toggle_pause(console, busy, error);
     view! {
         <header class="conversation-header">
-            <a class="back" href=move || format!("/modules/hitl?bot={}", crate::console::url_escape(&console.bot_id.get()))>
+            <a class="back" href=move || format!("/modules/hitl?bot={}", crate::format::url_escape(&console.bot_id.get()))>
                 "‹ Sessions"
             </a>
             <h2>{move || session().map(|s| s.display_name().to_string())}</h2>
@@ -184,12 +184,14 @@ fn MessageList() -> impl IntoView {
         leptos::task::spawn_local(async move {
             if let Ok(older) = list_messages(bot, session_id, Some(before)).await {
                 // Keep the agent's place: what was on screen stays where it was.
+                // `try_`: the agent may have left the console while it loaded.
                 let height_before = scroller
-                    .get_untracked()
+                    .try_get_untracked()
+                    .flatten()
                     .map(|el| el.scroll_height())
                     .unwrap_or(0);
                 console.convo.update(|c| c.add_older(older, PAGE));
-                if let Some(el) = scroller.get_untracked() {
+                if let Some(el) = scroller.try_get_untracked().flatten() {
                     request_animation_frame(move || {
                         el.set_scroll_top(el.scroll_top() + el.scroll_height() - height_before);
                     });

@@ -89,7 +89,8 @@ pub fn SessionPane() -> impl IntoView {
         typed.set(generation);
         set_timeout(
             move || {
-                if typed.get_untracked() == generation {
+                // `try_`: the agent may have left the console within the delay.
+                if typed.try_get_untracked() == Some(generation) {
                     view_signal.update(|v| v.search = text);
                 }
             },

@@ -6,7 +6,8 @@ use crate::api::bot_ids;
 use crate::browser;
 use crate::components::bell::NotificationBell;
 use crate::components::user_menu::UserMenu;
-use crate::console::{url_escape, use_console};
+use crate::console::use_console;
+use crate::format::url_escape;
 use crate::live::LiveStatus;
 
 #[component]
@@ -50,6 +51,7 @@ pub fn TopBar() -> impl IntoView {
             <span
                 class="live"
                 class:live-on=move || status.get() == LiveStatus::Live
+                class:live-refused=move || matches!(status.get(), LiveStatus::Refused(_))
                 role="status"
                 aria-label="Connection"
             >

@@ -37,16 +37,24 @@ pub fn ConsolePage() -> impl IntoView {
     let console = Console::new(bot_id, selected);
     provide_context(console);
 
-    // In the browser only: the live socket, the clock and local time.
+    // In the browser only: the live socket, the clock and local time, all ended when the agent
+    // leaves the page, so nothing calls into it afterwards.
     Effect::new(move |_| {
         console.utc_offset.set(crate::browser::utc_offset_minutes());
-        live::connect(bot_id.get_untracked(), console.status, move |event| {
+        let connection = live::connect(bot_id.get_untracked(), console.status, move |event| {
             console.apply(event)
         });
-        let _ = set_interval_with_handle(
+        let clock = set_interval_with_handle(
             move || console.now.set(chrono::Utc::now()),
             Duration::from_secs(30),
-        );
+        )
+        .ok();
+        on_cleanup(move || {
+            connection.close();
+            if let Some(clock) = clock {
+                clock.clear();
+            }
+        });
     });
     // Opening a session marks it read.
     Effect::new(move |_| {

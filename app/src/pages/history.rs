@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
 use crate::api::{bot_ids, search_history, whoami};
-use crate::console::url_escape;
+use crate::format::url_escape;
 use crate::history::{group_by_session, HistoryHit, HistoryQuery, SnippetPart};
 use crate::model::Source;
 

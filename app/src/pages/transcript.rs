@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::history::speaker;
 use crate::api::{delete_conversation, load_transcript, whoami};
-use crate::console::url_escape;
+use crate::format::url_escape;
 use crate::history::{pause_mark, segments, Segment, Transcript};
 use crate::model::{Message, Source};
 

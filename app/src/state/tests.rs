@@ -26,6 +26,7 @@ fn session(id: i64, last: i64) -> SessionOverview {
         paused_at: None,
         last_event_on: t(last),
         last_heard_on: Some(t(last)),
+        last_agent_reply_on: None,
         last_message: None,
         unread_count: 0,
         waiting: false,

@@ -120,7 +120,9 @@ impl Engine {
         let today = chrono::Utc::now().date_naive();
         let (from, to) =
             app::analytics::day_range(from, to, today).map_err(EngineError::Invalid)?;
-        Ok(self.store.analytics(bot_id, from, to).await?)
+        let (from_ms, to_ms) = super::analytics::range_ms(from, to);
+        let facts = self.store.activity(bot_id, from_ms, to_ms).await?;
+        Ok(super::analytics::figures(bot_id, from, to, facts))
     }
 
     pub async fn transcript(&self, bot_id: &str, session_id: i64) -> Result<Transcript> {

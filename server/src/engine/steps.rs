@@ -52,6 +52,28 @@ async fn session_of(tx: &mut dyn WriteTx, id: i64) -> Result<SessionOverview> {
     tx.session(id).await?.ok_or(StoreError::NotFound("session"))
 }
 
+/// Paused, and the user spoke after the last agent reply: someone should answer.
+pub fn is_waiting(session: &SessionOverview) -> bool {
+    session.is_paused && session.last_heard_on > session.last_agent_reply_on
+}
+
+/// Applies `patch` and answers the session after it, with whether it waits decided anew (and
+/// stored, for the list's filter and counts, only when that changed).
+async fn patched(tx: &mut dyn WriteTx, id: i64, patch: &SessionPatch) -> Result<SessionOverview> {
+    tx.update_session(id, patch).await?;
+    let mut session = session_of(tx, id).await?;
+    let waiting = is_waiting(&session);
+    if waiting != session.waiting {
+        let settle = SessionPatch {
+            waiting: Some(waiting),
+            ..SessionPatch::default()
+        };
+        tx.update_session(id, &settle).await?;
+        session.waiting = waiting;
+    }
+    Ok(session)
+}
+
 /// A session's snapshot as an event, with its bot's list counts after the change (so consoles
 /// update their filter counts without asking).
 async fn session_updated(tx: &mut dyn WriteTx, session: &SessionOverview) -> Result<EventKind> {
@@ -107,8 +129,7 @@ pub async fn user_message(
         unread: Unread::Add,
         ..SessionPatch::default()
     };
-    tx.update_session(id, &patch).await?;
-    let session = session_of(tx, id).await?;
+    let session = patched(tx, id, &patch).await?;
     let kinds = if created {
         vec![
             EventKind::SessionCreated {
@@ -156,8 +177,7 @@ pub async fn outgoing_message(
         unread: if agent { Unread::Clear } else { Unread::Keep },
         ..SessionPatch::default()
     };
-    tx.update_session(session_id, &patch).await?;
-    let session = session_of(tx, session_id).await?;
+    let session = patched(tx, session_id, &patch).await?;
     if agent {
         let detail = format!("message {}", message.id);
         let audit =
@@ -231,8 +251,7 @@ pub async fn set_paused(
         pause: Some(pause),
         ..SessionPatch::default()
     };
-    tx.update_session(session_id, &patch).await?;
-    let session = session_of(tx, session_id).await?;
+    let session = patched(tx, session_id, &patch).await?;
     let action = if change.paused {
         "session.paused"
     } else {
@@ -331,8 +350,7 @@ async fn updated(
     patch: &SessionPatch,
     at: i64,
 ) -> Result<SessionOverview> {
-    tx.update_session(current.id, patch).await?;
-    let session = session_of(tx, current.id).await?;
+    let session = patched(tx, current.id, patch).await?;
     let kinds = vec![session_updated(tx, &session).await?];
     tx.append_events(&session.bot_id, kinds, at).await?;
     Ok(session)

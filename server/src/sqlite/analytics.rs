@@ -1,27 +1,15 @@
-//! Handoff analytics in SQLite: counts per UTC day, and each handoff's first reply and return.
+//! What the handoff figures are made of, read from SQLite: messages and conversations per UTC
+//! day, and each handoff's start, first agent message and return.
 
-use std::collections::BTreeMap;
-
-use app::analytics::{Analytics, DayFigures, ReturnedBy, SourceCounts, Spread};
-use app::model::ActorKind;
-use chrono::NaiveDate;
+use app::model::{ActorKind, Source};
 use sqlx::SqlitePool;
 
+use crate::store::history::{ActivityFacts, HandoffFacts};
 use crate::store::Result;
-
-const DAY_MS: i64 = 86_400_000;
-
-fn start_ms(day: NaiveDate) -> i64 {
-    day.and_hms_opt(0, 0, 0)
-        .unwrap_or_default()
-        .and_utc()
-        .timestamp_millis()
-}
 
 // `+s.bot_id` keeps SQLite from walking the bot's sessions: the time index on messages reads
 // only the range asked for.
 
-/// One handoff: when it began, the first agent reply after it, and how it ended.
 #[derive(sqlx::FromRow)]
 struct HandoffRow {
     paused_at: i64,
@@ -30,32 +18,12 @@ struct HandoffRow {
     resumed_by: Option<String>,
 }
 
-pub async fn analytics(
+pub async fn activity(
     pool: &SqlitePool,
     bot_id: &str,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<Analytics> {
-    let (from_ms, to_ms) = (start_ms(from), start_ms(to) + DAY_MS);
-    let mut days: BTreeMap<i64, DayFigures> = BTreeMap::new();
-    let mut day = from;
-    while day <= to {
-        let index = start_ms(day) / DAY_MS;
-        days.insert(
-            index,
-            DayFigures {
-                day,
-                conversations: 0,
-                messages: SourceCounts::default(),
-                handoffs: 0,
-            },
-        );
-        match day.succ_opt() {
-            Some(next) => day = next,
-            None => break,
-        }
-    }
-
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<ActivityFacts> {
     let by_source: Vec<(i64, String, i64)> = sqlx::query_as(
         "select m.created_at / 86400000 as day, m.source, count(*) \
          from sessions s join messages m on m.session_id = s.id \
@@ -67,13 +35,10 @@ pub async fn analytics(
     .bind(to_ms)
     .fetch_all(pool)
     .await?;
-    let mut messages = SourceCounts::default();
-    for (index, source, n) in by_source {
-        messages.add(&source, n);
-        if let Some(d) = days.get_mut(&index) {
-            d.messages.add(&source, n);
-        }
-    }
+    let messages = by_source
+        .into_iter()
+        .map(|(day, source, n)| (day, Source::parse(&source).unwrap_or(Source::System), n))
+        .collect();
 
     let conversations_per_day: Vec<(i64, i64)> = sqlx::query_as(
         "select m.created_at / 86400000 as day, count(distinct m.session_id) \
@@ -85,11 +50,7 @@ pub async fn analytics(
     .bind(to_ms)
     .fetch_all(pool)
     .await?;
-    for (index, n) in conversations_per_day {
-        if let Some(d) = days.get_mut(&index) {
-            d.conversations = n;
-        }
-    }
+
     let conversations: i64 = sqlx::query_scalar(
         "select count(distinct m.session_id) \
          from sessions s join messages m on m.session_id = s.id \
@@ -101,7 +62,7 @@ pub async fn analytics(
     .fetch_one(pool)
     .await?;
 
-    // Each handoff that began in the range, with the first agent reply before its return.
+    // Each handoff that began in the range, with the first agent message and resume after it.
     let handoffs = sqlx::query_as::<_, HandoffRow>(
         "select p.created_at as paused_at, \
             (select min(q.created_at) from pause_history q \
@@ -120,37 +81,19 @@ pub async fn analytics(
     .bind(to_ms)
     .fetch_all(pool)
     .await?;
-    let mut first_replies = Vec::new();
-    let mut durations = Vec::new();
-    let mut returned_by = ReturnedBy::default();
-    for h in &handoffs {
-        if let Some(d) = days.get_mut(&(h.paused_at / DAY_MS)) {
-            d.handoffs += 1;
-        }
-        let reply_in_time = match (h.first_reply, h.resumed_at) {
-            (Some(reply), Some(resumed)) => (reply <= resumed).then_some(reply),
-            (reply, None) => reply,
-            (None, _) => None,
-        };
-        if let Some(reply) = reply_in_time {
-            first_replies.push((reply - h.paused_at) as f64 / 1000.0);
-        }
-        if let Some(resumed) = h.resumed_at {
-            durations.push((resumed - h.paused_at) as f64 / 1000.0);
-        }
-        let kind = h.resumed_by.as_deref().and_then(ActorKind::parse);
-        returned_by.add(h.resumed_at.map(|_| kind));
-    }
-    Ok(Analytics {
-        bot_id: bot_id.to_string(),
-        from,
-        to,
-        days: days.into_values().collect(),
-        conversations,
+    Ok(ActivityFacts {
         messages,
-        handoffs: handoffs.len() as i64,
-        first_reply: Spread::of(first_replies),
-        handoff_duration: Spread::of(durations),
-        returned_by,
+        conversations_per_day,
+        conversations,
+        handoffs: handoffs
+            .into_iter()
+            .map(|h| HandoffFacts {
+                paused_at: h.paused_at,
+                first_agent_message: h.first_reply,
+                resumed: h
+                    .resumed_at
+                    .map(|at| (at, h.resumed_by.as_deref().and_then(ActorKind::parse))),
+            })
+            .collect(),
     })
 }

@@ -34,6 +34,7 @@ pub struct SessionRow {
     pub paused_by_id: Option<i64>,
     pub m_author_kind: Option<String>,
     pub m_author_id: Option<i64>,
+    pub waiting: bool,
 }
 
 /// Sessions with their last message, in one query (no query per row).
@@ -43,7 +44,7 @@ pub const SESSION_SELECT: &str = "select s.id, s.bot_id, s.channel, s.user_id, s
      m.id as m_id, m.kind as m_kind, m.source as m_source, m.text as m_text, \
      m.payload as m_payload, m.author as m_author, m.created_at as m_created_at, \
      s.paused_by_kind, s.paused_by_id, m.author_kind as m_author_kind, \
-     m.author_id as m_author_id \
+     m.author_id as m_author_id, s.waiting \
      from sessions s left join messages m on m.id = s.last_message_id";
 
 impl SessionRow {
@@ -76,6 +77,7 @@ impl SessionRow {
             paused_by_id: r.get(23)?,
             m_author_kind: r.get(24)?,
             m_author_id: r.get(25)?,
+            waiting: r.get(26)?,
         })
     }
 
@@ -120,10 +122,10 @@ impl SessionRow {
             paused_at: self.paused_at.map(time),
             last_event_on: time(self.last_event_on),
             last_heard_on: self.last_heard_on.map(time),
+            last_agent_reply_on: self.last_agent_reply_on.map(time),
             last_message,
             unread_count: self.unread_count,
-            waiting: self.paused
-                && self.last_heard_on.unwrap_or(0) > self.last_agent_reply_on.unwrap_or(0),
+            waiting: self.waiting,
         })
     }
 }

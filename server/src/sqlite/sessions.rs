@@ -65,7 +65,7 @@ pub async fn list(pool: &SqlitePool, bot_id: &str, query: &SessionQuery) -> Resu
     // The filter, the cursor, and for `?7` the trigram phrase of the search.
     let conditions = "s.bot_id = ?1 \
            and (?2 = 'all' or s.paused = 1) \
-           and (?2 != 'waiting' or s.last_heard_on > coalesce(s.last_agent_reply_on, 0)) \
+           and (?2 != 'waiting' or s.waiting = 1) \
            and (?4 is null or s.last_event_on < ?4 or (s.last_event_on = ?4 and s.id < ?5))";
     let order = "order by s.last_event_on desc, s.id desc";
     let like = "(s.full_name like ?3 escape '\\' or s.user_id like ?3 escape '\\')";

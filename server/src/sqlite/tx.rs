@@ -147,6 +147,9 @@ impl WriteTx for SqliteTx<'_> {
         if let Some(v) = &patch.last_message_id {
             bind(&mut sets, &mut values, "last_message_id", v);
         }
+        if let Some(v) = &patch.waiting {
+            bind(&mut sets, &mut values, "waiting", v);
+        }
         if let (Some(PauseState::Paused { by, reason, at }), Some(kind)) = (&patch.pause, &by_kind)
         {
             bind(&mut sets, &mut values, "paused_by", &by.name);

@@ -2,7 +2,7 @@
 //! the handoff figures and what retention reads.
 
 use app::history::{HistoryPage, HistoryQuery};
-use app::model::Message;
+use app::model::{ActorKind, Message, Source};
 
 use super::{BotScope, Result};
 
@@ -24,6 +24,32 @@ pub struct ExportMessage {
     pub message: Message,
 }
 
+/// A UTC day as days since 1970-01-01.
+pub type DayNumber = i64;
+
+/// What the handoff figures are made of, over a range of whole UTC days; the engine turns
+/// them into figures.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActivityFacts {
+    /// Messages per day and source.
+    pub messages: Vec<(DayNumber, Source, i64)>,
+    /// Conversations with a message, per day.
+    pub conversations_per_day: Vec<(DayNumber, i64)>,
+    /// Conversations with a message in the whole range.
+    pub conversations: i64,
+    /// Every handoff that began in the range.
+    pub handoffs: Vec<HandoffFacts>,
+}
+
+/// One handoff: when it began (unix milliseconds), the first agent message at or after that,
+/// and the first resume after it, with who resumed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandoffFacts {
+    pub paused_at: i64,
+    pub first_agent_message: Option<i64>,
+    pub resumed: Option<(i64, Option<ActorKind>)>,
+}
+
 /// Messages as the database yields them, one conversation after another, each oldest first.
 pub type ExportStream = futures::stream::BoxStream<'static, Result<ExportMessage>>;
 
@@ -41,13 +67,9 @@ pub trait HistoryStore: Send + Sync + 'static {
     /// flat however much there is.
     fn export(&self, scope: &BotScope, search: &Search) -> ExportStream;
 
-    /// The bot's handoff figures for the whole UTC days `from` to `to`.
-    async fn analytics(
-        &self,
-        bot_id: &str,
-        from: chrono::NaiveDate,
-        to: chrono::NaiveDate,
-    ) -> Result<app::analytics::Analytics>;
+    /// What the bot's handoff figures are made of, for the unix milliseconds `from_ms` (the
+    /// start of a UTC day) up to `to_ms` (the start of the day after the last).
+    async fn activity(&self, bot_id: &str, from_ms: i64, to_ms: i64) -> Result<ActivityFacts>;
 
     /// How many days the bot's conversations are kept after their last activity (`None`:
     /// for ever).

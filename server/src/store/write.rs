@@ -47,6 +47,7 @@ pub struct SessionPatch {
     pub last_message_id: Option<i64>,
     pub unread: Unread,
     pub pause: Option<PauseState>,
+    pub waiting: Option<bool>,
 }
 
 /// A message to store; the store gives it its id.
