@@ -84,7 +84,8 @@ test('search narrows the list by name and by user id, and the Paused filter to p
 
 test('keyboard: / focuses the search, arrows and j/k move through the rows, Enter opens one, p pauses and resumes it', async ({ page, request }) => {
   const api = new Api(request);
-  const stamp = unique('keys');
+  // No "j" in the names, so the search "jp" typed below finds neither.
+  const stamp = unique('keys').replace(/j/g, 'x');
   const older = { id: `${stamp}-a`, name: `Kai ${stamp}` };
   const newer = { id: `${stamp}-b`, name: `Kim ${stamp}` };
   older.session = (await api.converse(older.id, 'first', older.name)).sessionId;
@@ -100,7 +101,12 @@ test('keyboard: / focuses the search, arrows and j/k move through the rows, Ente
   // Keys typed in the search box are text, not shortcuts.
   await page.keyboard.type('jp');
   await expect(ui.search).toHaveValue('jp');
+  // The list follows what is typed: first "jp", then nothing again (waited for, so no search
+  // is still on its way when the arrows move through the rows).
+  await expect(ui.row(new RegExp(newer.name))).toHaveCount(0);
   await ui.search.fill('');
+  await expect(ui.rows.first()).toHaveAccessibleName(new RegExp(newer.name));
+  await expect(ui.rows.nth(1)).toHaveAccessibleName(new RegExp(older.name));
   await ui.search.blur();
 
   await page.keyboard.press('ArrowDown');

@@ -182,7 +182,15 @@ async fn stream(
                     }
                 }
             }
-            _ = ping.tick() => socket.send(WsMessage::Ping(Default::default())).await?,
+            _ = ping.tick() => {
+                // Also a check of the caller, so nothing can outlive its right unnoticed (a
+                // sign-in is kept alive by its open console, not ended under it).
+                if let Some(frame) = access.check(&bot_id).await? {
+                    socket.send(WsMessage::Close(Some(frame))).await?;
+                    return Ok(());
+                }
+                socket.send(WsMessage::Ping(Default::default())).await?
+            }
             Ok(()) = stopping.changed() => {
                 // "Going away": the client reconnects with `since` and misses nothing.
                 let frame = CloseFrame { code: close_code::AWAY, reason: "server is stopping".into() };
