@@ -128,6 +128,10 @@ impl Console {
 
     /// A newer snapshot of a session: the list, the open session and the counts follow it.
     pub fn apply_session(&self, session: SessionOverview) {
+        // Answers of requests still on their way when the agent left the console.
+        if self.is_left() {
+            return;
+        }
         if session.bot_id != self.bot_id.get_untracked() {
             return;
         }
@@ -211,14 +215,12 @@ impl Console {
         let console = *self;
         leptos::task::spawn_local(async move {
             if let Ok(session) = crate::api::mark_session_read(bot, id).await {
-                if !console.is_left() {
-                    console.apply_session(session);
-                }
+                console.apply_session(session);
             }
         });
     }
 
-    /// Whether the console page was left (its signals disposed): late answers are dropped.
+    /// Whether the console page was left (its signals disposed).
     pub fn is_left(&self) -> bool {
         self.list.is_disposed()
     }

@@ -83,7 +83,7 @@ pub fn connect(
 ) -> LiveConnection {
     use std::rc::Rc;
     let inner = Rc::new(socket::Inner::new(bot_id, status, Box::new(on_event)));
-    socket::open(inner.clone());
+    socket::start(inner.clone());
     LiveConnection {
         inner: send_wrapper::SendWrapper::new(inner),
     }
@@ -110,6 +110,9 @@ mod socket {
     use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
     use super::{sign_in_href, LiveStatus, OnClose};
+
+    /// A small request that needs a signed-in person: 401 says the sign-in is gone.
+    const SIGNED_IN_PROBE: &str = "/api/v1/notifications?limit=1";
     use crate::model::{Event, EventKind};
 
     type Handler = Closure<dyn FnMut(JsValue)>;
@@ -122,7 +125,14 @@ mod socket {
         failures: Cell<u32>,
         // Set when the page is left or the server refused: no reconnect, no more events.
         closed: Cell<bool>,
+        // Whether the current socket opened: one refused at the upgrade closes unopened.
+        opened: Cell<bool>,
         socket: RefCell<Option<WebSocket>>,
+        // Set when the page starts to leave (the sign-out form, a reload; also a download,
+        // after which the page stays), so a 4401 that comes meanwhile does not send the browser
+        // to the sign-in page instead of where it was going: it is then only said.
+        leaving: Cell<bool>,
+        on_leave: RefCell<Option<Handler>>,
         // The handlers of the current socket; replaced (and so freed) on every reconnect.
         handlers: RefCell<Vec<Handler>>,
     }
@@ -140,7 +150,10 @@ mod socket {
                 last_seq: Cell::new(None),
                 failures: Cell::new(0),
                 closed: Cell::new(false),
+                opened: Cell::new(false),
                 socket: RefCell::new(None),
+                leaving: Cell::new(false),
+                on_leave: RefCell::new(None),
                 handlers: RefCell::new(Vec::new()),
             }
         }
@@ -179,11 +192,25 @@ mod socket {
         }
     }
 
-    pub fn open(inner: Rc<Inner>) {
+    /// Starts the connection: its first socket, and the listener that ends it when the page
+    /// is left.
+    pub fn start(inner: Rc<Inner>) {
+        let on_leave = {
+            let inner = inner.clone();
+            Handler::new(move |_| inner.leaving.set(true))
+        };
+        let _ = window()
+            .add_event_listener_with_callback("beforeunload", on_leave.as_ref().unchecked_ref());
+        *inner.on_leave.borrow_mut() = Some(on_leave);
+        open(inner);
+    }
+
+    fn open(inner: Rc<Inner>) {
         if inner.closed.get() {
             return;
         }
         inner.handlers.borrow_mut().clear();
+        inner.opened.set(false);
         let Some(url) = inner.url() else { return };
         let ws = match WebSocket::new(&url) {
             Ok(ws) => ws,
@@ -194,6 +221,7 @@ mod socket {
             let inner = inner.clone();
             Handler::new(move |_| {
                 inner.failures.set(0);
+                inner.opened.set(true);
                 inner.status.set(LiveStatus::Live);
             })
         };
@@ -233,28 +261,63 @@ mod socket {
             return;
         }
         match OnClose::for_code(code) {
+            // Refused before it opened: perhaps no longer signed in (a sign-in that expired
+            // while the computer slept), which the browser does not tell a socket.
+            OnClose::Reconnect if !inner.opened.get() => {
+                leptos::task::spawn_local(async move {
+                    if still_signed_in().await {
+                        retry(inner);
+                    } else if !inner.closed.get() {
+                        go_to_sign_in(&inner, "you are signed out".into());
+                    }
+                });
+            }
             OnClose::Reconnect => retry(inner),
             OnClose::Stop => {
                 inner.closed.set(true);
                 inner.status.set(LiveStatus::Refused(reason));
             }
-            OnClose::SignIn => {
-                inner.closed.set(true);
-                let location = window().location();
-                let here = format!(
-                    "{}{}",
-                    location.pathname().unwrap_or_default(),
-                    location.search().unwrap_or_default()
-                );
-                let _ = location.set_href(&sign_in_href(&here));
-            }
+            OnClose::SignIn => go_to_sign_in(&inner, reason),
         }
+    }
+
+    fn go_to_sign_in(inner: &Inner, reason: String) {
+        inner.closed.set(true);
+        if inner.leaving.get() {
+            inner.status.set(LiveStatus::Refused(reason));
+            return;
+        }
+        let location = window().location();
+        let here = format!(
+            "{}{}",
+            location.pathname().unwrap_or_default(),
+            location.search().unwrap_or_default()
+        );
+        let _ = location.set_href(&sign_in_href(&here));
+    }
+
+    /// Asks the server whether this browser is still signed in; anything but a clear "no"
+    /// (the server down, the network gone) counts as yes, so the console keeps reconnecting.
+    async fn still_signed_in() -> bool {
+        use wasm_bindgen_futures::JsFuture;
+        let Ok(answer) = JsFuture::from(window().fetch_with_str(SIGNED_IN_PROBE)).await else {
+            return true;
+        };
+        answer
+            .dyn_into::<web_sys::Response>()
+            .map_or(true, |r| r.status() != 401)
     }
 
     /// Ends the connection for good: the socket is closed without its handlers, so nothing
     /// reconnects and no event reaches the page being left.
     pub fn close(inner: &Rc<Inner>) {
         inner.closed.set(true);
+        if let Some(on_leave) = inner.on_leave.borrow_mut().take() {
+            let _ = window().remove_event_listener_with_callback(
+                "beforeunload",
+                on_leave.as_ref().unchecked_ref(),
+            );
+        }
         if let Some(ws) = inner.socket.borrow_mut().take() {
             ws.set_onopen(None);
             ws.set_onmessage(None);

@@ -20,7 +20,8 @@ test('going from the console to History closes its socket; events meanwhile rais
   await expect(page).toHaveURL(/\/history$/);
   await closed;
 
-  // Changes while the agent is away: a message, a pause (a toast's timer, a count's refresh).
+  // Changes while the agent is away: had the socket stayed open, they would reach the page that
+  // was left and its disposed state (a page error).
   await api.converse(user, 'while away');
   await api.pause(sessionId, 'checking');
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
