@@ -26,10 +26,40 @@ pub enum AppError {
     ServerFn(ServerFnErrorErr),
 }
 
+impl AppError {
+    /// The HTTP status a server function answers with when it fails so, like the REST API's.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::NotFound(_) => 404,
+            AppError::Invalid(_) => 422,
+            AppError::Unauthorized => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::Internal => 500,
+            AppError::ServerFn(_) => 400,
+        }
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         AppError::ServerFn(value)
+    }
+
+    // The server encodes the error while answering the request: that is where its status is set
+    // (otherwise every failed server function answers 500).
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        use leptos::server_fn::Encodes;
+        #[cfg(feature = "ssr")]
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(status) = http::StatusCode::from_u16(self.status()) {
+                response.set_status(status);
+            }
+        }
+        JsonEncoding::encode(self).unwrap_or_else(|e| {
+            let fallback = AppError::ServerFn(ServerFnErrorErr::Serialization(e.to_string()));
+            JsonEncoding::encode(&fallback).unwrap_or_default()
+        })
     }
 }

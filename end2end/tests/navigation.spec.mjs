@@ -39,7 +39,7 @@ test('going from the console to History closes its socket; events meanwhile rais
 async function agentOnConsole(browser, api, errors) {
   const email = `${unique('rights')}@e2e.test`;
   const password = 'rights-password-1';
-  const { user } = await api.call('POST', '/api/v1/users', {
+  const { user: { viewer: user } } = await api.call('POST', '/api/v1/users', {
     email, name: 'Rights Test', role: 'agent', bots: ['welcome-bot'], password,
   });
   const context = await browser.newContext();
@@ -49,6 +49,9 @@ async function agentOnConsole(browser, api, errors) {
   await signInWithForm(page, { email, password });
   const ui = consoleUi(page);
   await expect(ui.connection).toHaveText('Live');
+  // The console's first reads are done: a right taken while they are on their way would fail
+  // them (403), which is right but not what these tests look at.
+  await page.waitForLoadState('networkidle');
   return { user, context, page, ui };
 }
 

@@ -212,7 +212,7 @@ async fn an_agent_reaches_only_the_bots_they_were_given() {
     let counted = agent
         .form_with_csrf("/fn/count_sessions", &[("bot_id", "welcome-bot")])
         .await;
-    assert_ne!(counted.status, 200);
+    assert_eq!(counted.status, 403, "a refused server function says so");
     assert!(
         counted
             .body

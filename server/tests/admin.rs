@@ -58,11 +58,11 @@ async fn an_admin_makes_an_agent_who_then_works_on_their_bot_only() {
     // Agents reach none of the admin functions.
     for name in ["list_users", "list_tokens", "admin_bots", "list_bots"] {
         let (status, body) = form_call(&mut grace, name, &[]).await;
-        assert_ne!(status, 200, "{name} must refuse an agent: {body}");
+        assert_eq!(status, 403, "{name} must refuse an agent: {body}");
         assert!(body.to_string().contains("only admins"), "{name}: {body}");
     }
     let (status, body) = admin_call(&mut grace, "audit_log", json!({ "query": {} })).await;
-    assert_ne!(status, 200, "the audit log must refuse an agent: {body}");
+    assert_eq!(status, 403, "the audit log must refuse an agent: {body}");
     assert!(body.to_string().contains("only admins"), "{body}");
     let (status, _) = admin_call(
         &mut grace,
