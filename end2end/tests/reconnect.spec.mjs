@@ -1,7 +1,9 @@
 // A server restart under an open console: the console shows "Reconnecting…", comes back "Live" and
 // resumes the event stream where it stopped, so what happened meanwhile shows exactly once.
-// This test runs its own server (the shared one must not be stopped).
-import { test, expect, Api, unique, openConsole, realErrors } from './helpers.mjs';
+// Without its sign-in, the server refuses the socket and the console goes to the sign-in page.
+// These tests run their own server (the shared one must not be stopped).
+import fs from 'node:fs';
+import { test, expect, Api, unique, openConsole, realErrors, signInWithForm } from './helpers.mjs';
 import { OwnServer, trackSockets, stopAll } from './servers.mjs';
 
 test.afterAll(stopAll);
@@ -66,4 +68,30 @@ test('after a server restart the console reconnects and shows what was posted me
     await expect(ui.messages.getByRole('listitem')).toHaveCount(6);
   });
   await request.dispose();
+});
+
+test('a console whose sign-in is gone when the server is back goes to the sign-in page, which leads back to it', async ({ page, errors }) => {
+  test.setTimeout(60_000);
+  await OwnServer.run(test.info(), 'signin-gone', async (server) => {
+    const ui = await openConsole(page, undefined, server.origin);
+    expect(realErrors(errors)).toEqual([]);
+    const downFrom = errors.length;
+    await server.stop();
+    await expect(ui.connection).toHaveText('Reconnecting…');
+    // The server comes back without this browser's sign-in (as after a sign-in expired while
+    // the computer slept): the socket is refused at the upgrade, which a browser cannot read.
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${server.database}${suffix}`, { force: true });
+    await server.start();
+    await page.waitForURL(/\/login\?/, { timeout: 20_000 });
+    expect(new URL(page.url()).searchParams.get('next')).toBe('/modules/hitl');
+    await expect(page.getByRole('status')).toHaveText('You are signed out.');
+    // While it was down and refused, the browser reported the failed connections and the 401s.
+    const ours = server.origin.replace(/\./g, '\\.');
+    for (const e of errors.splice(downFrom)) {
+      expect(e).toMatch(new RegExp(`^console\\.error on ${ours}/\\S*: (WebSocket connection to 'ws://${ours.slice(7)}/api/v1/bots/welcome-bot/mod/hitl/events[^']*' failed: .*|Failed to load resource: (net::ERR_CONNECTION_(REFUSED|RESET|CLOSED)|the server responded with a status of 401 .*))$`));
+    }
+    await signInWithForm(page);
+    await expect(page).toHaveURL(`${server.origin}/modules/hitl`);
+    await expect(ui.connection).toHaveText('Live');
+  });
 });
