@@ -337,6 +337,56 @@ pub struct Profile {
     pub avatar_url: Option<String>,
 }
 
+/// Where a handoff stands while it is open (a closed one is history).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HandoffState {
+    /// Waiting for an agent.
+    Queued,
+    /// An agent owns it.
+    Assigned,
+}
+
+impl HandoffState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HandoffState::Queued => "queued",
+            HandoffState::Assigned => "assigned",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "queued" => Some(HandoffState::Queued),
+            "assigned" => Some(HandoffState::Assigned),
+            _ => None,
+        }
+    }
+}
+
+/// The agent who owns a handoff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignee {
+    pub id: i64,
+    pub name: String,
+}
+
+/// Human ownership of a conversation: open while the bot is paused for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Handoff {
+    pub id: i64,
+    pub state: HandoffState,
+    pub assignee: Option<Assignee>,
+    /// Its place in the bot's queue (1 is next), while queued.
+    pub position: Option<i64>,
+    pub queued_at: DateTime<Utc>,
+    pub assigned_at: Option<DateTime<Utc>>,
+    /// Grows with every change of it: a change is made against the version it was decided on.
+    #[serde(default)]
+    pub version: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionOverview {
@@ -367,6 +417,9 @@ pub struct SessionOverview {
     /// engine decides it on every change of the session (`engine::steps::is_waiting`).
     #[serde(default)]
     pub waiting: bool,
+    /// `None` while the bot runs the conversation.
+    #[serde(default)]
+    pub handoff: Option<Handoff>,
 }
 
 impl SessionOverview {

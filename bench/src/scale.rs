@@ -105,6 +105,16 @@ pub async fn seed(database: &Path, sessions: i64, messages: i64) -> Result<Seede
         tx.commit().await?;
         from = to;
     }
+    // A paused conversation has its open handoff, queued since it was paused.
+    sqlx::query(
+        "insert into handoffs (session_id, bot_id, state, opened_by_kind, queued_at) \
+         select id, bot_id, 'queued', 'bot', last_event_on from sessions \
+         where paused = 1 and bot_id = ?1 \
+           and id not in (select session_id from handoffs where state <> 'closed')",
+    )
+    .bind(BOT)
+    .execute(&mut db)
+    .await?;
     sqlx::query("analyze").execute(&mut db).await?;
     sqlx::query("pragma wal_checkpoint(truncate)")
         .execute(&mut db)

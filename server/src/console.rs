@@ -30,6 +30,8 @@ fn to_app(e: EngineError) -> AppError {
     match e {
         EngineError::NotFound(what) => AppError::NotFound(what.to_string()),
         EngineError::Invalid(message) => AppError::Invalid(message),
+        EngineError::Forbidden(message) => AppError::Forbidden(message),
+        taken @ EngineError::Taken(_) => AppError::Invalid(taken.to_string()),
         EngineError::Store(e) => {
             tracing::error!(error = %e, "console request failed");
             AppError::Internal

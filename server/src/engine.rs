@@ -4,6 +4,7 @@
 mod analytics;
 mod bot_switch;
 pub mod clock;
+mod handoffs;
 mod history;
 mod ingest;
 mod notify;
@@ -24,6 +25,7 @@ use crate::bus::Bus;
 use crate::channels::Outboxes;
 use crate::store::{Store, StoreError};
 
+pub use handoffs::AssignRight;
 pub use history::ExportRow;
 pub use ingest::{validate as validate_user_content, Incoming, Outcome, ANSWER_NOT_SENT};
 pub use pause::Target;
@@ -34,6 +36,12 @@ pub enum EngineError {
     NotFound(&'static str),
     #[error("{0}")]
     Invalid(String),
+    /// Not theirs to do.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Someone else owns the conversation: its handoff as it is now.
+    #[error("the conversation is taken")]
+    Taken(Box<app::model::Handoff>),
     #[error(transparent)]
     Store(StoreError),
 }

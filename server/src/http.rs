@@ -9,6 +9,7 @@ mod error;
 mod events;
 mod export;
 mod extract;
+mod handoffs;
 mod health;
 mod history;
 mod login;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(converse::router())
         .merge(sessions::router())
         .merge(pause::router())
+        .merge(handoffs::router())
         .merge(notifications::router())
         .merge(outbound::router())
         .merge(events::router())

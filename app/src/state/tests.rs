@@ -30,6 +30,7 @@ fn session(id: i64, last: i64) -> SessionOverview {
         last_message: None,
         unread_count: 0,
         waiting: false,
+        handoff: None,
     }
 }
 

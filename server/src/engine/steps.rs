@@ -3,12 +3,15 @@
 //! (a user's turn, a pause, an agent's reply…) are made of these steps.
 
 use app::model::{
-    Actor, ActorKind, Content, EventKind, Message, Notification, Profile, SessionOverview, Source,
+    Actor, ActorKind, Assignee, Content, EventKind, Handoff, Message, Notification, Profile,
+    SessionOverview, Source,
 };
 
 use crate::channels::web;
 use crate::store::accounts::AuditEntry;
-use crate::store::write::{NewMessage, PauseRecord, PauseState, SessionPatch, Unread};
+use crate::store::write::{
+    HandoffUpdate, NewHandoff, NewMessage, PauseRecord, PauseState, SessionPatch, Unread,
+};
 use crate::store::{BotScope, NewNotification, Result, SessionKey, StoreError, WriteTx};
 
 /// A stored message and the session after it.
@@ -220,6 +223,23 @@ pub async fn set_paused(
         at,
     })
     .await?;
+    // The bot is paused exactly while a handoff is open: pausing queues one, resuming closes it.
+    if change.paused {
+        let new = NewHandoff {
+            session_id,
+            bot_id: &current.bot_id,
+            opened_by: &change.actor,
+            at,
+        };
+        tx.open_handoff(&new).await?;
+    } else if let Some(handoff) = &current.handoff {
+        let close = HandoffUpdate::Close {
+            reason: RETURNED_TO_BOT,
+            at,
+        };
+        tx.update_handoff(handoff.id, handoff.version, &close)
+            .await?;
+    }
     let content = Content::System {
         text: change.line(),
         paused: Some(change.paused),
@@ -264,6 +284,71 @@ pub async fn set_paused(
     let kinds = message_and_session(tx, &message, &session).await?;
     tx.append_events(&session.bot_id, kinds, at).await?;
     Ok((session, true))
+}
+
+/// Why a handoff closed when the conversation went back to the bot.
+pub const RETURNED_TO_BOT: &str = "returned_to_bot";
+
+/// Gives the open handoff of `session` to `assignee`, as decided on the handoff `session` shows.
+/// Answers the session after it, or the handoff as it is now when it changed meanwhile (then
+/// nothing is written).
+pub async fn assign(
+    tx: &mut dyn WriteTx,
+    session: &SessionOverview,
+    assignee: &Assignee,
+    by: &Actor,
+    note: Option<&str>,
+    at: i64,
+) -> Result<std::result::Result<SessionOverview, Handoff>> {
+    let Some(handoff) = &session.handoff else {
+        return Err(StoreError::NotFound("handoff"));
+    };
+    let update = HandoffUpdate::Assign { assignee, at };
+    if !tx
+        .update_handoff(handoff.id, handoff.version, &update)
+        .await?
+    {
+        let now = session_of(tx, session.id).await?;
+        return now.handoff.map(Err).ok_or(StoreError::NotFound("handoff"));
+    }
+    let claimed = by.kind == ActorKind::Agent && by.id == Some(assignee.id);
+    let mut text = if claimed {
+        format!("{} took the conversation", assignee.name)
+    } else {
+        format!("Assigned to {} by {}", assignee.name, by.name)
+    };
+    if let Some(note) = note.map(str::trim).filter(|n| !n.is_empty()) {
+        text.push_str(&format!(": {note}"));
+    }
+    let line = Content::System { text, paused: None };
+    let message = tx
+        .insert_message(&NewMessage {
+            session_id: session.id,
+            source: Source::System,
+            actor_kind: by.kind,
+            actor_id: by.id,
+            author: Some(&by.name),
+            content: &line,
+            at,
+        })
+        .await?;
+    let patch = SessionPatch {
+        last_event_on: Some(at),
+        last_message_id: Some(message.id),
+        ..SessionPatch::default()
+    };
+    let after = patched(tx, session.id, &patch).await?;
+    let action = if claimed {
+        "handoff.claimed"
+    } else {
+        "handoff.assigned"
+    };
+    let detail = format!("handoff {} to user {}", handoff.id, assignee.id);
+    let audit = AuditEntry::about_session(by, action, &after.bot_id, after.id, detail);
+    tx.append_audit(&audit, at).await?;
+    let kinds = message_and_session(tx, &message, &after).await?;
+    tx.append_events(&after.bot_id, kinds, at).await?;
+    Ok(Ok(after))
 }
 
 pub async fn notify(

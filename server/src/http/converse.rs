@@ -39,6 +39,8 @@ struct ConverseResponse {
     paused: bool,
     session_id: i64,
     message_id: i64,
+    /// Who has the conversation: `null` while the bot runs it.
+    handoff: Option<app::model::Handoff>,
 }
 
 async fn converse_send(
@@ -69,6 +71,7 @@ async fn converse_send(
         paused: outcome.paused,
         session_id: outcome.session.id,
         message_id: outcome.message.id,
+        handoff: outcome.session.handoff,
     }))
 }
 

@@ -34,6 +34,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("internal error")]
     Internal(String),
+    /// Someone else owns the conversation; the answer carries its handoff.
+    #[error("the conversation is taken by {}", .0.assignee.as_ref().map_or("someone", |a| a.name.as_str()))]
+    Taken(Box<app::model::Handoff>),
 }
 
 impl ApiError {
@@ -44,7 +47,7 @@ impl ApiError {
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::Taken(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -60,7 +63,7 @@ impl ApiError {
             ApiError::Unprocessable(_) => "unprocessable",
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
-            ApiError::Conflict(_) => "conflict",
+            ApiError::Conflict(_) | ApiError::Taken(_) => "conflict",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::TooLarge => "payload_too_large",
             ApiError::TooManyRequests(_) => "too_many_requests",
@@ -99,7 +102,10 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(detail) = &self {
             tracing::error!(%detail, "internal error");
         }
-        let body = json!({ "error": { "code": self.code(), "message": self.to_string() } });
+        let mut body = json!({ "error": { "code": self.code(), "message": self.to_string() } });
+        if let ApiError::Taken(handoff) = &self {
+            body["handoff"] = json!(handoff);
+        }
         (self.status(), axum::Json(body)).into_response()
     }
 }
@@ -109,6 +115,8 @@ impl From<EngineError> for ApiError {
         match e {
             EngineError::NotFound(what) => ApiError::NotFound(what),
             EngineError::Invalid(message) => ApiError::Unprocessable(message),
+            EngineError::Forbidden(message) => ApiError::Forbidden(message),
+            EngineError::Taken(handoff) => ApiError::Taken(handoff),
             EngineError::Store(e) => ApiError::Internal(e.to_string()),
         }
     }

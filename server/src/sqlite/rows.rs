@@ -1,6 +1,9 @@
 //! Row types as SQLite returns them, and their conversion into wire types.
 
-use app::model::{ActorKind, Level, Message, Notification, SessionOverview, Source};
+use app::model::{
+    ActorKind, Assignee, Handoff, HandoffState, Level, Message, Notification, SessionOverview,
+    Source,
+};
 use chrono::{DateTime, Utc};
 
 use crate::store::{Result, StoreError};
@@ -35,6 +38,14 @@ pub struct SessionRow {
     pub m_author_kind: Option<String>,
     pub m_author_id: Option<i64>,
     pub waiting: bool,
+    pub h_id: Option<i64>,
+    pub h_state: Option<String>,
+    pub h_version: Option<i64>,
+    pub h_assignee_id: Option<i64>,
+    pub h_assignee_name: Option<String>,
+    pub h_queued_at: Option<i64>,
+    pub h_assigned_at: Option<i64>,
+    pub h_position: Option<i64>,
 }
 
 /// Sessions with their last message, in one query (no query per row).
@@ -44,8 +55,16 @@ pub const SESSION_SELECT: &str = "select s.id, s.bot_id, s.channel, s.user_id, s
      m.id as m_id, m.kind as m_kind, m.source as m_source, m.text as m_text, \
      m.payload as m_payload, m.author as m_author, m.created_at as m_created_at, \
      s.paused_by_kind, s.paused_by_id, m.author_kind as m_author_kind, \
-     m.author_id as m_author_id, s.waiting \
-     from sessions s left join messages m on m.id = s.last_message_id";
+     m.author_id as m_author_id, s.waiting, \
+     h.id as h_id, h.state as h_state, h.version as h_version, h.assignee_id as h_assignee_id, \
+     h.assignee_name as h_assignee_name, h.queued_at as h_queued_at, \
+     h.assigned_at as h_assigned_at, \
+     case when h.state = 'queued' then \
+         (select count(*) from handoffs q where q.bot_id = h.bot_id and q.state = 'queued' \
+            and (q.queued_at < h.queued_at or (q.queued_at = h.queued_at and q.id <= h.id))) \
+     end as h_position \
+     from sessions s left join messages m on m.id = s.last_message_id \
+     left join handoffs h on h.session_id = s.id and h.state <> 'closed'";
 
 impl SessionRow {
     /// The row as the writer's connection reads it.
@@ -78,10 +97,45 @@ impl SessionRow {
             m_author_kind: r.get(24)?,
             m_author_id: r.get(25)?,
             waiting: r.get(26)?,
+            h_id: r.get(27)?,
+            h_state: r.get(28)?,
+            h_version: r.get(29)?,
+            h_assignee_id: r.get(30)?,
+            h_assignee_name: r.get(31)?,
+            h_queued_at: r.get(32)?,
+            h_assigned_at: r.get(33)?,
+            h_position: r.get(34)?,
         })
     }
 
+    fn handoff(&self) -> Result<Option<Handoff>> {
+        let (Some(id), Some(state), Some(queued_at)) =
+            (self.h_id, self.h_state.as_deref(), self.h_queued_at)
+        else {
+            return Ok(None);
+        };
+        let state = HandoffState::parse(state)
+            .ok_or_else(|| StoreError::Corrupt(format!("handoff {id} is in state {state:?}")))?;
+        let assignee = match (self.h_assignee_id, &self.h_assignee_name) {
+            (Some(id), Some(name)) => Some(Assignee {
+                id,
+                name: name.clone(),
+            }),
+            _ => None,
+        };
+        Ok(Some(Handoff {
+            id,
+            state,
+            assignee,
+            position: self.h_position,
+            queued_at: time(queued_at),
+            assigned_at: self.h_assigned_at.map(time),
+            version: self.h_version.unwrap_or(1),
+        }))
+    }
+
     pub fn into_overview(self) -> Result<SessionOverview> {
+        let handoff = self.handoff()?;
         let last_message = match (
             self.m_id,
             self.m_kind,
@@ -126,6 +180,7 @@ impl SessionRow {
             last_message,
             unread_count: self.unread_count,
             waiting: self.waiting,
+            handoff,
         })
     }
 }

@@ -13,7 +13,8 @@ use super::writer::Bracket;
 use crate::store::accounts::AuditEntry;
 use crate::store::event_format::{encode, EVENT_VERSION};
 use crate::store::write::{
-    DeliveryResult, NewDelivery, NewMessage, PauseRecord, PauseState, SessionPatch, Unread, WriteTx,
+    DeliveryResult, HandoffUpdate, NewDelivery, NewHandoff, NewMessage, PauseRecord, PauseState,
+    SessionPatch, Unread, WriteTx,
 };
 use crate::store::{Bot, BotScope, NewNotification, Result, SessionKey, StoreError};
 
@@ -302,6 +303,61 @@ impl WriteTx for SqliteTx<'_> {
             ])
             .map_err(not_found_on_foreign_key)?;
         Ok(())
+    }
+
+    async fn open_handoff(&mut self, new: &NewHandoff<'_>) -> Result<i64> {
+        let inserted = self
+            .db
+            .prepare_cached(
+                "insert into handoffs (session_id, bot_id, state, opened_by_kind, opened_by_id, \
+                                       queued_at) \
+                 values (?1, ?2, 'queued', ?3, ?4, ?5) returning id",
+            )?
+            .query_row(
+                params![
+                    new.session_id,
+                    new.bot_id,
+                    new.opened_by.kind.as_str(),
+                    new.opened_by.id,
+                    new.at
+                ],
+                |r| r.get(0),
+            );
+        match inserted {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+            {
+                Err(StoreError::Conflict("an open handoff of this conversation"))
+            }
+            other => other.map_err(not_found_on_foreign_key),
+        }
+    }
+
+    async fn update_handoff(
+        &mut self,
+        id: i64,
+        version: i64,
+        update: &HandoffUpdate<'_>,
+    ) -> Result<bool> {
+        let changed = match update {
+            HandoffUpdate::Assign { assignee, at } => self
+                .db
+                .prepare_cached(
+                    "update handoffs set state = 'assigned', assignee_id = ?3, \
+                         assignee_name = ?4, assigned_at = ?5, version = version + 1 \
+                     where id = ?1 and version = ?2 and state <> 'closed'",
+                )?
+                .execute(params![id, version, assignee.id, assignee.name, at])?,
+            HandoffUpdate::Close { reason, at } => self
+                .db
+                .prepare_cached(
+                    "update handoffs set state = 'closed', closed_at = ?3, close_reason = ?4, \
+                         version = version + 1 \
+                     where id = ?1 and version = ?2 and state <> 'closed'",
+                )?
+                .execute(params![id, version, at, reason])?,
+        };
+        Ok(changed == 1)
     }
 
     async fn insert_notification(

@@ -5,8 +5,8 @@
 use std::any::Any;
 
 use app::model::{
-    Actor, ActorKind, Content, Event, EventKind, Message, Notification, Profile, SessionCounts,
-    SessionOverview, Source,
+    Actor, ActorKind, Assignee, Content, Event, EventKind, Message, Notification, Profile,
+    SessionCounts, SessionOverview, Source,
 };
 
 use super::accounts::AuditEntry;
@@ -48,6 +48,24 @@ pub struct SessionPatch {
     pub unread: Unread,
     pub pause: Option<PauseState>,
     pub waiting: Option<bool>,
+}
+
+/// A handoff to open (queued) for a conversation that has none open.
+#[derive(Debug, Clone)]
+pub struct NewHandoff<'a> {
+    pub session_id: i64,
+    pub bot_id: &'a str,
+    pub opened_by: &'a Actor,
+    pub at: i64,
+}
+
+/// A change of an open handoff.
+#[derive(Debug, Clone)]
+pub enum HandoffUpdate<'a> {
+    /// It is now owned by `assignee`.
+    Assign { assignee: &'a Assignee, at: i64 },
+    /// It ends, for `reason` (a close reason such as `returned_to_bot`).
+    Close { reason: &'a str, at: i64 },
 }
 
 /// A message to store; the store gives it its id.
@@ -128,6 +146,17 @@ pub trait WriteTx: Send {
     /// Fails with `NotFound` when the session does not exist.
     async fn insert_message(&mut self, new: &NewMessage<'_>) -> Result<Message>;
     async fn insert_pause(&mut self, record: &PauseRecord<'_>) -> Result<()>;
+
+    /// Opens a queued handoff; answers its id. Fails with `Conflict` when one is open already.
+    async fn open_handoff(&mut self, new: &NewHandoff<'_>) -> Result<i64>;
+    /// Changes the open handoff `id` if it still has `version` (and then grows the version);
+    /// answers whether it did.
+    async fn update_handoff(
+        &mut self,
+        id: i64,
+        version: i64,
+        update: &HandoffUpdate<'_>,
+    ) -> Result<bool>;
     async fn insert_notification(
         &mut self,
         bot_id: &str,

@@ -1,0 +1,158 @@
+//! Who owns a conversation: an agent claims it from the queue, or it is assigned to one. Both
+//! are decided on the handoff as the change reads it, so of two agents claiming at once one
+//! gets it and the other is told who did.
+
+use app::model::{Actor, ActorKind, Assignee, Handoff, HandoffState, SessionOverview};
+
+use super::clock::Clock;
+use super::steps::{self, PauseChange};
+use super::{Engine, EngineError, Result};
+use crate::store::write::{apply, Change, WriteTx};
+
+/// Why a conversation is paused when an agent claims it from the bot.
+pub const CLAIMED: &str = "an agent took the conversation";
+
+/// Who may hand a conversation to someone: admins, and its owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssignRight {
+    Admin,
+    OwnerOnly,
+}
+
+impl Engine {
+    /// `person` takes the conversation: from the queue, or from the bot (which is then paused).
+    /// Claiming one's own is a no-op; one someone else owns is refused with `Taken`.
+    pub async fn claim(
+        &self,
+        bot_id: &str,
+        session_id: i64,
+        person: &Actor,
+    ) -> Result<SessionOverview> {
+        self.session(bot_id, session_id).await?;
+        let assignee = assignee_of(person)?;
+        let change = Take {
+            session_id,
+            assignee,
+            by: person.clone(),
+            note: None,
+            right: Take::CLAIM,
+        };
+        apply(self.store(), change).await?.into_result()
+    }
+
+    /// `by` hands the conversation to `to` (who must work on the bot: the caller checks), with
+    /// an optional note for them.
+    pub async fn assign(
+        &self,
+        bot_id: &str,
+        session_id: i64,
+        to: Assignee,
+        by: &Actor,
+        right: AssignRight,
+        note: Option<String>,
+    ) -> Result<SessionOverview> {
+        self.session(bot_id, session_id).await?;
+        let change = Take {
+            session_id,
+            assignee: to,
+            by: by.clone(),
+            note,
+            right: Some(right),
+        };
+        apply(self.store(), change).await?.into_result()
+    }
+}
+
+/// What a take came to.
+enum Taken {
+    /// The conversation, now theirs.
+    Done(Box<SessionOverview>),
+    /// Someone else has it: the handoff as it is.
+    Owned(Handoff),
+    /// Not theirs to hand over.
+    Refused(&'static str),
+}
+
+impl Taken {
+    fn into_result(self) -> Result<SessionOverview> {
+        match self {
+            Taken::Done(session) => Ok(*session),
+            Taken::Owned(handoff) => Err(EngineError::Taken(Box::new(handoff))),
+            Taken::Refused(why) => Err(EngineError::Forbidden(why.into())),
+        }
+    }
+}
+
+/// Only a person can own a conversation.
+fn assignee_of(actor: &Actor) -> Result<Assignee> {
+    match (actor.kind, actor.id) {
+        (ActorKind::Agent, Some(id)) => Ok(Assignee {
+            id,
+            name: actor.name.clone(),
+        }),
+        _ => Err(EngineError::Forbidden(
+            "only a person can take a conversation (this token belongs to nobody)".into(),
+        )),
+    }
+}
+
+/// A claim (no right needed beyond working on the bot) or an assignment (with its right).
+struct Take {
+    session_id: i64,
+    assignee: Assignee,
+    by: Actor,
+    note: Option<String>,
+    right: Option<AssignRight>,
+}
+
+impl Take {
+    const CLAIM: Option<AssignRight> = None;
+}
+
+#[async_trait::async_trait]
+impl Change for Take {
+    type Output = Taken;
+
+    async fn apply(&self, tx: &mut dyn WriteTx) -> crate::store::Result<Self::Output> {
+        let mut clock = Clock::start();
+        let mut session = tx
+            .session(self.session_id)
+            .await?
+            .ok_or(crate::store::StoreError::NotFound("session"))?;
+        let owner = session
+            .handoff
+            .as_ref()
+            .and_then(|h| h.assignee.as_ref())
+            .map(|a| a.id);
+        if owner == Some(self.assignee.id) {
+            return Ok(Taken::Done(Box::new(session)));
+        }
+        match (self.right, owner, &session.handoff) {
+            // A claim of what someone else owns.
+            (None, Some(_), Some(handoff)) => return Ok(Taken::Owned(handoff.clone())),
+            // Handing over what one does not own.
+            (Some(AssignRight::OwnerOnly), owner, handoff) if owner != self.by.id => {
+                return Ok(Taken::Refused(match handoff {
+                    Some(h) if h.state == HandoffState::Assigned => {
+                        "only its owner or an admin may hand this conversation over"
+                    }
+                    _ => "only an admin may assign a conversation nobody owns",
+                }));
+            }
+            _ => {}
+        }
+        if session.handoff.is_none() {
+            let pause = PauseChange::new(true, self.by.clone(), Some(CLAIMED.into()));
+            session = steps::set_paused(tx, self.session_id, &pause, clock.tick())
+                .await?
+                .0;
+        }
+        let note = self.note.as_deref();
+        Ok(
+            match steps::assign(tx, &session, &self.assignee, &self.by, note, clock.tick()).await? {
+                Ok(session) => Taken::Done(Box::new(session)),
+                Err(handoff) => Taken::Owned(handoff),
+            },
+        )
+    }
+}
