@@ -32,6 +32,11 @@ fn to_app(e: EngineError) -> AppError {
         EngineError::Invalid(message) => AppError::Invalid(message),
         EngineError::Forbidden(message) => AppError::Forbidden(message),
         taken @ EngineError::Taken(_) => AppError::Invalid(taken.to_string()),
+        EngineError::NotAssignee(handoff) => AppError::Forbidden(format!(
+            "{} handles this conversation; only they may reply",
+            handoff.assignee.map_or("someone else".into(), |a| a.name)
+        )),
+        stale @ EngineError::Stale(_) => AppError::Invalid(stale.to_string()),
         EngineError::Store(e) => {
             tracing::error!(error = %e, "console request failed");
             AppError::Internal
@@ -191,7 +196,7 @@ impl ConsolePort for EnginePort {
     ) -> Result<Message, AppError> {
         may_work_on(viewer, bot_id)?;
         self.engine
-            .agent_reply(bot_id, session_id, &text, &viewer.actor())
+            .agent_reply(bot_id, session_id, &text, &viewer.actor(), None)
             .await
             .map_err(to_app)
     }

@@ -42,6 +42,12 @@ pub enum EngineError {
     /// Someone else owns the conversation: its handoff as it is now.
     #[error("the conversation is taken")]
     Taken(Box<app::model::Handoff>),
+    /// A reply by someone who does not own the conversation: its handoff.
+    #[error("the conversation is handled by someone else")]
+    NotAssignee(Box<app::model::Handoff>),
+    /// A reply written before these messages came in.
+    #[error("new messages came in since")]
+    Stale(Vec<app::model::Message>),
     #[error(transparent)]
     Store(StoreError),
 }

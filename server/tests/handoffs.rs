@@ -232,3 +232,116 @@ async fn a_token_of_nobody_cannot_own_a_conversation() {
         .await
         .expect_error(404, "not_found");
 }
+
+/// A reply by `token`'s person; answers status and body.
+async fn reply_as(app: &TestApp, token: &str, id: i64, body: Value) -> (u16, Value) {
+    let path = format!("/v1/bots/welcome-bot/mod/hitl/sessions/{id}/message");
+    post_as(app, token, &path, body).await
+}
+
+fn agent_texts(messages: &[Value]) -> Vec<&str> {
+    messages
+        .iter()
+        .filter(|m| m["source"] == "agent")
+        .map(|m| m["text"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn only_the_owner_replies_and_a_person_answering_an_unowned_conversation_takes_it() {
+    let app = spawn_app().await;
+    let (ada_id, ada) = agent_with_token(&app, "ada@test.local").await;
+    let (_, bea) = agent_with_token(&app, "bea@test.local").await;
+    let id = paused_conversation(&app, "u1").await;
+
+    let (status, body) = reply_as(&app, &ada, id, json!({ "message": "Ada here" })).await;
+    assert_eq!(status, 200, "{body}");
+    let session = app.session(id).await;
+    assert_eq!(session["handoff"]["assignee"]["id"], ada_id, "{session}");
+
+    let (status, body) = reply_as(&app, &bea, id, json!({ "message": "Bea here" })).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["code"], "not_assignee");
+    assert_eq!(body["handoff"]["assignee"]["id"], ada_id);
+    // Nothing of Bea's was stored or sent to the user.
+    assert_eq!(agent_texts(&app.messages(id).await), ["Ada here"]);
+    let sent = app
+        .get(&welcome("/converse/u1/messages?after=0"))
+        .await
+        .expect(200);
+    let to_user: Vec<_> = sent["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["source"] == "agent")
+        .map(|m| m["text"].clone())
+        .collect();
+    assert_eq!(to_user, [json!("Ada here")]);
+
+    // A token of nobody keeps the full rights it had.
+    app.post(
+        &welcome(&format!("/mod/hitl/sessions/{id}/message")),
+        json!({ "message": "from the tool" }),
+    )
+    .await
+    .expect(200);
+}
+
+#[tokio::test]
+async fn a_reply_written_before_the_user_spoke_again_is_refused_with_what_came_in() {
+    let app = spawn_app().await;
+    let (_, ada) = agent_with_token(&app, "ada@test.local").await;
+    let id = paused_conversation(&app, "u1").await;
+    let (status, first) = reply_as(&app, &ada, id, json!({ "message": "How can I help?" })).await;
+    assert_eq!(status, 200, "{first}");
+    let seen = first["id"].as_i64().unwrap();
+    // Her own message is no news to her.
+    let (status, body) = reply_as(
+        &app,
+        &ada,
+        id,
+        json!({ "message": "Take your time.", "lastSeenMessageId": seen - 1 }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let seen = body["id"].as_i64().unwrap();
+
+    app.say("u1", "my order is late").await;
+    app.say("u1", "order 42").await;
+    let (status, body) = reply_as(
+        &app,
+        &ada,
+        id,
+        json!({ "message": "Anything else?", "lastSeenMessageId": seen }),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "stale");
+    let newer: Vec<_> = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(newer, ["my order is late", "order 42"]);
+
+    let latest = app.messages(id).await.last().unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (status, body) = reply_as(
+        &app,
+        &ada,
+        id,
+        json!({ "message": "Looking at order 42 now.", "lastSeenMessageId": latest }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        agent_texts(&app.messages(id).await),
+        [
+            "How can I help?",
+            "Take your time.",
+            "Looking at order 42 now."
+        ]
+    );
+}

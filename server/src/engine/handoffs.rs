@@ -84,7 +84,7 @@ impl Taken {
 }
 
 /// Only a person can own a conversation.
-fn assignee_of(actor: &Actor) -> Result<Assignee> {
+pub(super) fn assignee_of(actor: &Actor) -> Result<Assignee> {
     match (actor.kind, actor.id) {
         (ActorKind::Agent, Some(id)) => Ok(Assignee {
             id,

@@ -208,6 +208,7 @@ async fn an_agent_reply_pauses_a_running_conversation_first() {
             s.id,
             "I am here",
             &Actor::new(ActorKind::Token, None, "api"),
+            None,
         )
         .await
         .unwrap();

@@ -37,6 +37,12 @@ pub enum ApiError {
     /// Someone else owns the conversation; the answer carries its handoff.
     #[error("the conversation is taken by {}", .0.assignee.as_ref().map_or("someone", |a| a.name.as_str()))]
     Taken(Box<app::model::Handoff>),
+    /// A reply by someone who does not own the conversation.
+    #[error("the conversation is handled by {}; only they may reply", .0.assignee.as_ref().map_or("someone", |a| a.name.as_str()))]
+    NotAssignee(Box<app::model::Handoff>),
+    /// A reply written before these messages came in.
+    #[error("{} new message(s) came in since; read them, then reply", .0.len())]
+    Stale(Vec<app::model::Message>),
 }
 
 impl ApiError {
@@ -46,8 +52,8 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::Conflict(_) | ApiError::Taken(_) => StatusCode::CONFLICT,
+            ApiError::Forbidden(_) | ApiError::NotAssignee(_) => StatusCode::FORBIDDEN,
+            ApiError::Conflict(_) | ApiError::Taken(_) | ApiError::Stale(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -64,6 +70,8 @@ impl ApiError {
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Conflict(_) | ApiError::Taken(_) => "conflict",
+            ApiError::NotAssignee(_) => "not_assignee",
+            ApiError::Stale(_) => "stale",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::TooLarge => "payload_too_large",
             ApiError::TooManyRequests(_) => "too_many_requests",
@@ -103,8 +111,12 @@ impl IntoResponse for ApiError {
             tracing::error!(%detail, "internal error");
         }
         let mut body = json!({ "error": { "code": self.code(), "message": self.to_string() } });
-        if let ApiError::Taken(handoff) = &self {
-            body["handoff"] = json!(handoff);
+        match &self {
+            ApiError::Taken(handoff) | ApiError::NotAssignee(handoff) => {
+                body["handoff"] = json!(handoff);
+            }
+            ApiError::Stale(messages) => body["messages"] = json!(messages),
+            _ => {}
         }
         (self.status(), axum::Json(body)).into_response()
     }
@@ -117,6 +129,8 @@ impl From<EngineError> for ApiError {
             EngineError::Invalid(message) => ApiError::Unprocessable(message),
             EngineError::Forbidden(message) => ApiError::Forbidden(message),
             EngineError::Taken(handoff) => ApiError::Taken(handoff),
+            EngineError::NotAssignee(handoff) => ApiError::NotAssignee(handoff),
+            EngineError::Stale(messages) => ApiError::Stale(messages),
             EngineError::Store(e) => ApiError::Internal(e.to_string()),
         }
     }

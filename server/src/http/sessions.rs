@@ -89,8 +89,12 @@ async fn sessions_messages(
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct ReplyRequest {
     message: String,
+    /// The last message the agent saw: a reply is refused when the user or another agent wrote
+    /// since.
+    last_seen_message_id: Option<i64>,
 }
 
 async fn sessions_reply(
@@ -102,7 +106,13 @@ async fn sessions_reply(
     Ok(Json(
         state
             .engine
-            .agent_reply(&bot_id, id, &request.message, &caller.actor())
+            .agent_reply(
+                &bot_id,
+                id,
+                &request.message,
+                &caller.actor(),
+                request.last_seen_message_id,
+            )
             .await?,
     ))
 }

@@ -199,7 +199,27 @@ pub struct MessageRow {
     pub created_at: i64,
 }
 
+/// The columns of a message, in the order of `MessageRow`.
+pub const MESSAGE_COLUMNS: &str =
+    "id, session_id, kind, source, text, payload, author, author_kind, author_id, created_at";
+
 impl MessageRow {
+    /// The row as the writer's connection reads it (`MESSAGE_COLUMNS`).
+    pub fn from_rusqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(MessageRow {
+            id: r.get(0)?,
+            session_id: r.get(1)?,
+            kind: r.get(2)?,
+            source: r.get(3)?,
+            text: r.get(4)?,
+            payload: r.get(5)?,
+            author: r.get(6)?,
+            author_kind: r.get(7)?,
+            author_id: r.get(8)?,
+            created_at: r.get(9)?,
+        })
+    }
+
     pub fn into_message(self) -> Result<Message> {
         let source = Source::parse(&self.source).ok_or_else(|| {
             StoreError::Corrupt(format!("message {} has source {:?}", self.id, self.source))

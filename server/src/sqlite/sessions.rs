@@ -5,13 +5,11 @@ use app::model::{
 };
 use sqlx::SqlitePool;
 
-use super::rows::{MessageRow, SessionRow, SESSION_SELECT};
+use super::rows::{MessageRow, SessionRow, MESSAGE_COLUMNS, SESSION_SELECT};
 use crate::store::{Result, SessionKey, StoreError};
 
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 200;
-const MESSAGE_COLUMNS: &str =
-    "id, session_id, kind, source, text, payload, author, author_kind, author_id, created_at";
 
 /// The rows a page holds: the default when 0 is asked, never more than the maximum.
 fn page_size(asked: u32) -> u32 {

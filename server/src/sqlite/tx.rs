@@ -8,7 +8,7 @@ use app::model::{
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
 use super::notifications::in_scope;
-use super::rows::{time, NotificationRow, SessionRow, SESSION_SELECT};
+use super::rows::{time, MessageRow, NotificationRow, SessionRow, MESSAGE_COLUMNS, SESSION_SELECT};
 use super::writer::Bracket;
 use crate::store::accounts::AuditEntry;
 use crate::store::event_format::{encode, EVENT_VERSION};
@@ -303,6 +303,22 @@ impl WriteTx for SqliteTx<'_> {
             ])
             .map_err(not_found_on_foreign_key)?;
         Ok(())
+    }
+
+    async fn messages_after(
+        &mut self,
+        session_id: i64,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        let mut statement = self.db.prepare_cached(&format!(
+            "select {MESSAGE_COLUMNS} from messages \
+             where session_id = ?1 and id > ?2 order by id limit ?3"
+        ))?;
+        let rows = statement
+            .query_map(params![session_id, after, limit], MessageRow::from_rusqlite)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(MessageRow::into_message).collect()
     }
 
     async fn open_handoff(&mut self, new: &NewHandoff<'_>) -> Result<i64> {

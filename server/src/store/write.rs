@@ -143,6 +143,14 @@ pub trait WriteTx: Send {
     /// The bot's list counts (all, paused, waiting) as this transaction sees them.
     async fn session_counts(&mut self, bot_id: &str) -> Result<SessionCounts>;
 
+    /// The conversation's messages after the message `after`, oldest first, at most `limit`.
+    async fn messages_after(
+        &mut self,
+        session_id: i64,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Message>>;
+
     /// Fails with `NotFound` when the session does not exist.
     async fn insert_message(&mut self, new: &NewMessage<'_>) -> Result<Message>;
     async fn insert_pause(&mut self, record: &PauseRecord<'_>) -> Result<()>;
