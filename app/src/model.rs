@@ -387,6 +387,20 @@ pub struct Handoff {
     pub version: i64,
 }
 
+impl Handoff {
+    /// The id of the person who owns it, if anyone does.
+    pub fn owner_id(&self) -> Option<i64> {
+        self.assignee.as_ref().map(|a| a.id)
+    }
+
+    /// Who owns it, for saying so ("someone" while queued).
+    pub fn owner_name(&self) -> &str {
+        self.assignee
+            .as_ref()
+            .map_or("someone", |a| a.name.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionOverview {

@@ -34,7 +34,7 @@ fn to_app(e: EngineError) -> AppError {
         taken @ EngineError::Taken(_) => AppError::Invalid(taken.to_string()),
         EngineError::NotAssignee(handoff) => AppError::Forbidden(format!(
             "{} handles this conversation; only they may reply",
-            handoff.assignee.map_or("someone else".into(), |a| a.name)
+            handoff.owner_name()
         )),
         stale @ EngineError::Stale(_) => AppError::Invalid(stale.to_string()),
         EngineError::Store(e) => {

@@ -9,15 +9,7 @@ use serde_json::{json, Value};
 /// An agent of the welcome bot and a token that acts as them; answers (their id, token).
 async fn agent_with_token(app: &TestApp, email: &str) -> (i64, String) {
     add_agent(app, email, &[common::WELCOME_BOT]).await;
-    let users = app.get("/api/v1/users").await.expect(200);
-    let id = users["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["viewer"]["email"] == email)
-        .expect("the new agent is listed")["viewer"]["id"]
-        .as_i64()
-        .unwrap();
+    let id = user_id(app, email).await;
     let made = app
         .post(
             "/api/v1/tokens",
@@ -26,6 +18,19 @@ async fn agent_with_token(app: &TestApp, email: &str) -> (i64, String) {
         .await
         .expect(201);
     (id, made["token"].as_str().unwrap().to_string())
+}
+
+/// The id of the user with this email, as the users API lists them.
+async fn user_id(app: &TestApp, email: &str) -> i64 {
+    let users = app.get("/api/v1/users").await.expect(200);
+    users["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["viewer"]["email"] == email)
+        .expect("the user is listed")["viewer"]["id"]
+        .as_i64()
+        .unwrap()
 }
 
 /// A POST with another bearer token; answers status and body.
@@ -207,14 +212,7 @@ async fn admins_assign_owners_hand_over_and_others_may_not() {
     let (status, _) = post_as(&app, TOKEN, &path, json!({ "userId": 999 })).await;
     assert_eq!(status, 404);
     add_agent(&app, "cy@test.local", &["other-bot"]).await;
-    let users = app.get("/api/v1/users").await.expect(200);
-    let cy = users["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["viewer"]["email"] == "cy@test.local")
-        .unwrap()["viewer"]["id"]
-        .clone();
+    let cy = user_id(&app, "cy@test.local").await;
     let (status, body) = post_as(&app, TOKEN, &path, json!({ "userId": cy })).await;
     assert_eq!(status, 422, "{body}");
     let (status, _) = post_as(&app, TOKEN, &path, json!({ "user": 1 })).await;

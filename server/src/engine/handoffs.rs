@@ -35,7 +35,7 @@ impl Engine {
             assignee,
             by: person.clone(),
             note: None,
-            right: Take::CLAIM,
+            way: Way::Claim,
         };
         apply(self.store(), change).await?.into_result()
     }
@@ -57,7 +57,7 @@ impl Engine {
             assignee: to,
             by: by.clone(),
             note,
-            right: Some(right),
+            way: Way::Assign(right),
         };
         apply(self.store(), change).await?.into_result()
     }
@@ -96,17 +96,21 @@ pub(super) fn assignee_of(actor: &Actor) -> Result<Assignee> {
     }
 }
 
-/// A claim (no right needed beyond working on the bot) or an assignment (with its right).
+/// How a conversation is taken.
+#[derive(Debug, Clone, Copy)]
+enum Way {
+    /// By the person themselves: no right needed beyond working on the bot.
+    Claim,
+    /// Given to someone, with the giver's right.
+    Assign(AssignRight),
+}
+
 struct Take {
     session_id: i64,
     assignee: Assignee,
     by: Actor,
     note: Option<String>,
-    right: Option<AssignRight>,
-}
-
-impl Take {
-    const CLAIM: Option<AssignRight> = None;
+    way: Way,
 }
 
 #[async_trait::async_trait]
@@ -119,19 +123,15 @@ impl Change for Take {
             .session(self.session_id)
             .await?
             .ok_or(crate::store::StoreError::NotFound("session"))?;
-        let owner = session
-            .handoff
-            .as_ref()
-            .and_then(|h| h.assignee.as_ref())
-            .map(|a| a.id);
+        let owner = session.handoff.as_ref().and_then(Handoff::owner_id);
         if owner == Some(self.assignee.id) {
             return Ok(Taken::Done(Box::new(session)));
         }
-        match (self.right, owner, &session.handoff) {
+        match (self.way, owner, &session.handoff) {
             // A claim of what someone else owns.
-            (None, Some(_), Some(handoff)) => return Ok(Taken::Owned(handoff.clone())),
+            (Way::Claim, Some(_), Some(handoff)) => return Ok(Taken::Owned(handoff.clone())),
             // Handing over what one does not own.
-            (Some(AssignRight::OwnerOnly), owner, handoff) if owner != self.by.id => {
+            (Way::Assign(AssignRight::OwnerOnly), owner, handoff) if owner != self.by.id => {
                 return Ok(Taken::Refused(match handoff {
                     Some(h) if h.state == HandoffState::Assigned => {
                         "only its owner or an admin may hand this conversation over"

@@ -103,7 +103,7 @@ impl Change for AgentReply {
             .ok_or(StoreError::NotFound("session"))?;
         let person = assignee_of(&self.author).ok();
         if let (Some(person), Some(handoff)) = (&person, &current.handoff) {
-            if handoff.assignee.as_ref().is_some_and(|a| a.id != person.id) {
+            if handoff.owner_id().is_some_and(|owner| owner != person.id) {
                 return Ok(Replied::NotOwner(Box::new(handoff.clone())));
             }
         }
@@ -119,25 +119,24 @@ impl Change for AgentReply {
             }
         }
         let pause = PauseChange::new(true, self.author.clone(), Some(AGENT_REPLIED.into()));
-        let (mut session, _) = steps::set_paused(tx, id, &pause, clock.tick()).await?;
-        if let Some(person) = &person {
-            if session
-                .handoff
-                .as_ref()
-                .is_some_and(|h| h.assignee.is_none())
+        let (session, _) = steps::set_paused(tx, id, &pause, clock.tick()).await?;
+        // A person answering a conversation nobody owns takes it.
+        let unowned = session
+            .handoff
+            .as_ref()
+            .is_some_and(|h| h.owner_id().is_none());
+        if let (Some(person), true) = (&person, unowned) {
+            let at = clock.tick();
+            if let Err(handoff) =
+                steps::assign(tx, &session, person, &self.author, None, at).await?
             {
-                let at = clock.tick();
-                session = match steps::assign(tx, &session, person, &self.author, None, at).await? {
-                    Ok(session) => session,
-                    Err(handoff) => return Ok(Replied::NotOwner(Box::new(handoff))),
-                };
+                return Ok(Replied::NotOwner(Box::new(handoff)));
             }
         }
         let (author, content) = (&self.author, &self.content);
         let r =
             steps::outgoing_message(tx, id, Source::Agent, author, content, clock.tick()).await?;
         outbox::queue(tx, &self.outboxes, &r.session, &r.message, content).await?;
-        debug_assert_eq!(r.session.id, session.id);
         Ok(Replied::Sent(Box::new(r)))
     }
 }

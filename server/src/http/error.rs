@@ -35,10 +35,10 @@ pub enum ApiError {
     #[error("internal error")]
     Internal(String),
     /// Someone else owns the conversation; the answer carries its handoff.
-    #[error("the conversation is taken by {}", .0.assignee.as_ref().map_or("someone", |a| a.name.as_str()))]
+    #[error("the conversation is taken by {}", .0.owner_name())]
     Taken(Box<app::model::Handoff>),
     /// A reply by someone who does not own the conversation.
-    #[error("the conversation is handled by {}; only they may reply", .0.assignee.as_ref().map_or("someone", |a| a.name.as_str()))]
+    #[error("the conversation is handled by {}; only they may reply", .0.owner_name())]
     NotAssignee(Box<app::model::Handoff>),
     /// A reply written before these messages came in.
     #[error("{} new message(s) came in since; read them, then reply", .0.len())]
