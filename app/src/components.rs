@@ -4,6 +4,7 @@ pub mod bar_chart;
 pub mod bell;
 pub mod composer;
 pub mod conversation;
+pub mod handoff_bar;
 pub mod keyboard;
 pub mod message_view;
 pub mod profile;

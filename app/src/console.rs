@@ -21,13 +21,15 @@ pub struct Console {
     pub view: RwSignal<ListView>,
     pub list: RwSignal<SessionList>,
     pub counts: RwSignal<SessionCounts>,
+    /// Who is signed in (once known): whether a conversation is theirs, what they may do.
+    pub me: RwSignal<Option<crate::account::Viewer>>,
     /// The open session (kept even when the list's filter hides it).
     pub current: RwSignal<Option<SessionOverview>>,
     pub convo: RwSignal<Conversation>,
     pub bell: RwSignal<Bell>,
     pub toasts: RwSignal<Vec<crate::model::Notification>>,
     pub status: RwSignal<LiveStatus>,
-    /// Ticks every 30 s so relative times stay true.
+    /// Ticks every second, so waiting times count and relative times stay true.
     pub now: RwSignal<DateTime<Utc>>,
     /// The browser's UTC offset in minutes; 0 on the server.
     pub utc_offset: RwSignal<i32>,
@@ -53,6 +55,7 @@ impl Console {
             view: RwSignal::new(ListView::default()),
             list: RwSignal::new(SessionList::default()),
             counts: RwSignal::new(SessionCounts::default()),
+            me: RwSignal::new(None),
             current: RwSignal::new(None),
             convo: RwSignal::new(Conversation::default()),
             bell: RwSignal::new(Bell::default()),
@@ -218,6 +221,25 @@ impl Console {
                 console.apply_session(session);
             }
         });
+    }
+
+    /// Who owns the open conversation when it is not the viewer (`None` too while the viewer is
+    /// not yet known: the server decides anyway).
+    pub fn other_owner(&self) -> Option<crate::model::Assignee> {
+        let me = self.me.with(|m| m.as_ref().map(|v| v.id))?;
+        self.current.with(|c| {
+            c.as_ref()?
+                .handoff
+                .as_ref()?
+                .assignee
+                .clone()
+                .filter(|a| a.id != me)
+        })
+    }
+
+    /// Whether the viewer is an admin (false until known).
+    pub fn is_admin(&self) -> bool {
+        self.me.with(|m| m.as_ref().is_some_and(|v| v.is_admin()))
     }
 
     /// Whether the console page was left (its signals disposed).

@@ -18,6 +18,12 @@ pub enum AppError {
     /// Signed in, but this is not theirs to see or do.
     #[error("{0}")]
     Forbidden(String),
+    /// Someone else owns the conversation: the handoff as it is now.
+    #[error("{} has this conversation", .0.owner_name())]
+    Taken(Box<crate::model::Handoff>),
+    /// The user or another agent wrote since the agent's last seen message: what they wrote.
+    #[error("new messages arrived since you last looked; read them, then send again")]
+    Stale(Vec<crate::model::Message>),
     /// Something failed on the server; the details are in the server's log, not here.
     #[error("internal error, see the server log")]
     Internal,
@@ -34,6 +40,7 @@ impl AppError {
             AppError::Invalid(_) => 422,
             AppError::Unauthorized => 401,
             AppError::Forbidden(_) => 403,
+            AppError::Taken(_) | AppError::Stale(_) => 409,
             AppError::Internal => 500,
             AppError::ServerFn(_) => 400,
         }

@@ -34,6 +34,18 @@ pub fn duration_words(now: DateTime<Utc>, since: DateTime<Utc>) -> String {
     }
 }
 
+/// A waiting time as a clock, for "Queued 03:12": minutes and seconds, hours when it came to
+/// that.
+pub fn stopwatch(now: DateTime<Utc>, since: DateTime<Utc>) -> String {
+    let seconds = (now - since).num_seconds().max(0);
+    let (h, m, s) = (seconds / 3_600, seconds / 60 % 60, seconds % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m:02}:{s:02}")
+    }
+}
+
 /// The heading of a day of messages: "Today", "Yesterday", or the date.
 pub fn day_label(today: NaiveDate, day: NaiveDate) -> String {
     match (today - day).num_days() {
@@ -127,6 +139,17 @@ pub fn url_escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stopwatch_counts_minutes_and_seconds_then_hours() {
+        let at = DateTime::from_timestamp(1_000_000, 0).unwrap();
+        let after = |s: i64| at + chrono::Duration::seconds(s);
+        assert_eq!(stopwatch(after(0), at), "00:00");
+        assert_eq!(stopwatch(after(192), at), "03:12");
+        assert_eq!(stopwatch(after(3_600 + 65), at), "1:01:05");
+        // A clock a little behind the server's shows no negative time.
+        assert_eq!(stopwatch(at, after(3)), "00:00");
+    }
 
     #[test]
     fn url_escape_keeps_safe_characters_only() {

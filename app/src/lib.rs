@@ -16,6 +16,7 @@ pub mod pages;
 pub mod port;
 mod routes;
 pub mod state;
+pub mod team;
 
 mod browser;
 mod components;

@@ -485,6 +485,9 @@ pub struct Notification {
     pub level: Level,
     pub url: Option<String>,
     pub session_id: Option<i64>,
+    /// The one person it is for ("assigned to you"); `None` for every agent of the bot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient_id: Option<i64>,
     pub read: bool,
     pub created_at: DateTime<Utc>,
 }
@@ -567,6 +570,19 @@ pub struct Event {
     pub seq: i64,
     #[serde(flatten)]
     pub kind: EventKind,
+}
+
+impl Event {
+    /// Whether the consoles of `person` (`None`: a token of nobody) get it: a notification for
+    /// one person goes to them alone, everything else to every follower of the bot.
+    pub fn is_for(&self, person: Option<i64>) -> bool {
+        match &self.kind {
+            EventKind::NotificationCreated { notification } => notification
+                .recipient_id
+                .is_none_or(|recipient| Some(recipient) == person),
+            _ => true,
+        }
+    }
 }
 
 /// One page of the session list.

@@ -57,13 +57,44 @@ pub trait ConsolePort: Send + Sync + 'static {
         session_id: i64,
         paused: bool,
     ) -> Result<SessionOverview, AppError>;
+    /// With `last_seen`, refused as `Stale` when the user or another agent wrote after it.
     async fn reply(
         &self,
         viewer: &Viewer,
         bot_id: &str,
         session_id: i64,
         text: String,
+        last_seen: Option<i64>,
     ) -> Result<Message, AppError>;
+    /// The viewer takes the conversation (from the queue, or from the bot).
+    async fn claim(
+        &self,
+        viewer: &Viewer,
+        bot_id: &str,
+        session_id: i64,
+    ) -> Result<SessionOverview, AppError>;
+    /// Gives the conversation to an agent of the bot (admins, or its owner handing over).
+    async fn assign(
+        &self,
+        viewer: &Viewer,
+        bot_id: &str,
+        session_id: i64,
+        user_id: i64,
+        note: Option<String>,
+    ) -> Result<SessionOverview, AppError>;
+    /// An admin takes the conversation from its owner.
+    async fn take_over(
+        &self,
+        viewer: &Viewer,
+        bot_id: &str,
+        session_id: i64,
+    ) -> Result<SessionOverview, AppError>;
+    /// The agents of the bot.
+    async fn agents(
+        &self,
+        viewer: &Viewer,
+        bot_id: &str,
+    ) -> Result<crate::team::AgentList, AppError>;
     async fn notifications(&self, viewer: &Viewer) -> Result<NotificationList, AppError>;
     /// A search of the history of the viewer's bots.
     async fn search(

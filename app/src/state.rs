@@ -223,6 +223,18 @@ impl Conversation {
         self.messages.first().map(|m| m.id)
     }
 
+    /// The newest message shown: what the agent's next reply is written against.
+    pub fn newest_id(&self) -> Option<i64> {
+        self.messages.last().map(|m| m.id)
+    }
+
+    /// A reply the server refused because `newer` arrived since it was written: the messages
+    /// show, and the reply goes back to its writer (it is no longer pending).
+    pub fn refused_as_stale(&mut self, local_id: u64, newer: Vec<Message>) -> usize {
+        self.pending.retain(|p| p.local_id != local_id);
+        self.merge(newer)
+    }
+
     /// The server stored the agent's message: it replaces the pending one.
     pub fn confirm(&mut self, local_id: u64, stored: Message) {
         self.pending.retain(|p| p.local_id != local_id);

@@ -293,6 +293,14 @@ impl Accounts {
 }
 
 /// The bots whose data this person may see.
+/// What a person reads of the notifications: those of their bots for everyone, and their own.
+pub fn reader_of(viewer: &Viewer) -> crate::store::Reader {
+    crate::store::Reader {
+        bots: scope_of(viewer),
+        person: Some(viewer.id),
+    }
+}
+
 pub fn scope_of(viewer: &Viewer) -> BotScope {
     if viewer.is_admin() {
         BotScope::All

@@ -10,19 +10,21 @@ use app::model::{
 };
 use app::port::ConsolePort;
 
-use crate::accounts::scope_of;
-use crate::engine::{Engine, EngineError, Target};
+use crate::accounts::{reader_of, scope_of, Accounts};
+use crate::engine::{AssignRight, Engine, EngineError, Target};
+use crate::team;
 
 /// The newest notifications the bell shows.
 const BELL_SIZE: u32 = 30;
 
 pub struct EnginePort {
     engine: Arc<Engine>,
+    accounts: Arc<Accounts>,
 }
 
 impl EnginePort {
-    pub fn new(engine: Arc<Engine>) -> Self {
-        EnginePort { engine }
+    pub fn new(engine: Arc<Engine>, accounts: Arc<Accounts>) -> Self {
+        EnginePort { engine, accounts }
     }
 }
 
@@ -31,12 +33,12 @@ fn to_app(e: EngineError) -> AppError {
         EngineError::NotFound(what) => AppError::NotFound(what.to_string()),
         EngineError::Invalid(message) => AppError::Invalid(message),
         EngineError::Forbidden(message) => AppError::Forbidden(message),
-        taken @ EngineError::Taken(_) => AppError::Invalid(taken.to_string()),
+        EngineError::Taken(handoff) => AppError::Taken(handoff),
         EngineError::NotAssignee(handoff) => AppError::Forbidden(format!(
             "{} handles this conversation; only they may reply",
             handoff.owner_name()
         )),
-        stale @ EngineError::Stale(_) => AppError::Invalid(stale.to_string()),
+        EngineError::Stale(messages) => AppError::Stale(messages),
         EngineError::Store(e) => {
             tracing::error!(error = %e, "console request failed");
             AppError::Internal
@@ -193,10 +195,75 @@ impl ConsolePort for EnginePort {
         bot_id: &str,
         session_id: i64,
         text: String,
+        last_seen: Option<i64>,
     ) -> Result<Message, AppError> {
         may_work_on(viewer, bot_id)?;
         self.engine
-            .agent_reply(bot_id, session_id, &text, &viewer.actor(), None)
+            .agent_reply(bot_id, session_id, &text, &viewer.actor(), last_seen)
+            .await
+            .map_err(to_app)
+    }
+
+    async fn claim(
+        &self,
+        viewer: &Viewer,
+        bot_id: &str,
+        session_id: i64,
+    ) -> Result<SessionOverview, AppError> {
+        may_work_on(viewer, bot_id)?;
+        self.engine
+            .claim(bot_id, session_id, &viewer.actor())
+            .await
+            .map_err(to_app)
+    }
+
+    async fn assign(
+        &self,
+        viewer: &Viewer,
+        bot_id: &str,
+        session_id: i64,
+        user_id: i64,
+        note: Option<String>,
+    ) -> Result<SessionOverview, AppError> {
+        may_work_on(viewer, bot_id)?;
+        let to = team::assignee(&self.accounts, bot_id, user_id)
+            .await
+            .map_err(to_app)?;
+        let right = if viewer.is_admin() {
+            AssignRight::Admin
+        } else {
+            AssignRight::OwnerOnly
+        };
+        self.engine
+            .assign(bot_id, session_id, to, &viewer.actor(), right, note)
+            .await
+            .map_err(to_app)
+    }
+
+    async fn take_over(
+        &self,
+        viewer: &Viewer,
+        bot_id: &str,
+        session_id: i64,
+    ) -> Result<SessionOverview, AppError> {
+        if !viewer.is_admin() {
+            return Err(AppError::Forbidden(
+                "only an admin may take a conversation over".into(),
+            ));
+        }
+        self.engine
+            .take_over(bot_id, session_id, &viewer.actor())
+            .await
+            .map_err(to_app)
+    }
+
+    async fn agents(
+        &self,
+        viewer: &Viewer,
+        bot_id: &str,
+    ) -> Result<app::team::AgentList, AppError> {
+        may_work_on(viewer, bot_id)?;
+        team::agents(&self.accounts, &self.engine, bot_id)
             .await
             .map_err(to_app)
     }
@@ -204,7 +271,7 @@ impl ConsolePort for EnginePort {
     async fn notifications(&self, viewer: &Viewer) -> Result<NotificationList, AppError> {
         let page = self
             .engine
-            .notifications(&scope_of(viewer), false, None, BELL_SIZE)
+            .notifications(&reader_of(viewer), false, None, BELL_SIZE)
             .await
             .map_err(to_app)?;
         Ok(NotificationList {
@@ -215,14 +282,14 @@ impl ConsolePort for EnginePort {
 
     async fn read_notification(&self, viewer: &Viewer, id: i64) -> Result<Notification, AppError> {
         self.engine
-            .mark_notification_read(&scope_of(viewer), id)
+            .mark_notification_read(&reader_of(viewer), id)
             .await
             .map_err(to_app)
     }
 
     async fn read_all_notifications(&self, viewer: &Viewer) -> Result<(), AppError> {
         self.engine
-            .mark_all_notifications_read(&scope_of(viewer))
+            .mark_all_notifications_read(&reader_of(viewer))
             .await
             .map(|_| ())
             .map_err(to_app)

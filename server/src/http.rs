@@ -78,7 +78,10 @@ pub fn router(state: AppState) -> Router {
         .merge(messenger::router())
         .merge(chat::api_router());
 
-    let port: app::port::Port = Arc::new(crate::console::EnginePort::new(state.engine.clone()));
+    let port: app::port::Port = Arc::new(crate::console::EnginePort::new(
+        state.engine.clone(),
+        state.auth.accounts.clone(),
+    ));
     let admin: app::port::Admin = Arc::new(crate::admin::AdminService::new(
         state.auth.accounts.clone(),
         state.engine.clone(),

@@ -14,3 +14,4 @@ pub mod secret;
 pub mod sqlite;
 pub mod startup;
 pub mod store;
+pub mod team;

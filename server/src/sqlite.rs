@@ -289,6 +289,15 @@ impl crate::store::Store for SqliteStore {
     async fn session_counts(&self, bot_id: &str) -> Result<app::model::SessionCounts> {
         sessions::counts(&self.pool, bot_id).await
     }
+    async fn handoff_loads(&self, bot_id: &str) -> Result<Vec<(i64, i64)>> {
+        Ok(sqlx::query_as(
+            "select assignee_id, count(*) from handoffs \
+             where bot_id = ?1 and state = 'assigned' group by assignee_id",
+        )
+        .bind(bot_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
     async fn messages(
         &self,
         session_id: i64,
@@ -299,12 +308,12 @@ impl crate::store::Store for SqliteStore {
     }
     async fn notifications(
         &self,
-        scope: &crate::store::BotScope,
+        reader: &crate::store::Reader,
         unread_only: bool,
         before: Option<i64>,
         limit: u32,
     ) -> Result<crate::store::NotificationPage> {
-        notifications::list(&self.pool, scope, unread_only, before, limit).await
+        notifications::list(&self.pool, reader, unread_only, before, limit).await
     }
 }
 

@@ -87,6 +87,8 @@ pub struct NewNotification {
     pub level: Level,
     pub url: Option<String>,
     pub session_id: Option<i64>,
+    /// The one person it is for; `None` for every agent of the bot.
+    pub recipient_id: Option<i64>,
 }
 
 impl NewNotification {
@@ -97,8 +99,25 @@ impl NewNotification {
             level,
             url,
             session_id: Some(session_id),
+            recipient_id: None,
         }
     }
+
+    /// The same, for one person only.
+    pub fn to(self, recipient_id: i64) -> Self {
+        NewNotification {
+            recipient_id: Some(recipient_id),
+            ..self
+        }
+    }
+}
+
+/// Who reads notifications: the bots they see, and who they are (a notification for one person
+/// is theirs alone; a token of nobody reads only those for everyone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reader {
+    pub bots: BotScope,
+    pub person: Option<i64>,
 }
 
 /// A message waiting to be sent to a user over a channel that pushes.
@@ -149,6 +168,8 @@ pub trait Store: history::HistoryStore + accounts::AccountStore + Send + Sync + 
     async fn sessions(&self, bot_id: &str, query: &SessionQuery) -> Result<SessionPage>;
     /// How many sessions of the bot each list filter holds.
     async fn session_counts(&self, bot_id: &str) -> Result<SessionCounts>;
+    /// How many open handoffs of the bot each person owns (those owning none are absent).
+    async fn handoff_loads(&self, bot_id: &str) -> Result<Vec<(i64, i64)>>;
     /// Messages after the message `after`, oldest first; only those sent to the user (bot, agent
     /// and system lines) when `outgoing_only`: what a Converse client polls for.
     async fn messages_after(
@@ -169,7 +190,7 @@ pub trait Store: history::HistoryStore + accounts::AccountStore + Send + Sync + 
     /// Newest first.
     async fn notifications(
         &self,
-        scope: &BotScope,
+        reader: &Reader,
         unread_only: bool,
         before: Option<i64>,
         limit: u32,

@@ -9,6 +9,16 @@ use serde_json::{json, Value};
 /// An agent of the welcome bot and a token that acts as them; answers (their id, token).
 async fn agent_with_token(app: &TestApp, email: &str) -> (i64, String) {
     add_agent(app, email, &[common::WELCOME_BOT]).await;
+    token_for(app, email).await
+}
+
+/// An admin and a token that acts as them; answers (their id, token).
+async fn admin_with_token(app: &TestApp, email: &str) -> (i64, String) {
+    common::add_person(app, email, app::account::Role::Admin, &[]).await;
+    token_for(app, email).await
+}
+
+async fn token_for(app: &TestApp, email: &str) -> (i64, String) {
     let id = user_id(app, email).await;
     let made = app
         .post(
@@ -204,7 +214,10 @@ async fn admins_assign_owners_hand_over_and_others_may_not() {
         "{lines:?}"
     );
     assert!(
-        lines.contains(&"Assigned to Agent bea@test.local by Agent ada@test.local".to_string()),
+        lines.contains(
+            &"Agent ada@test.local transferred the conversation to Agent bea@test.local"
+                .to_string()
+        ),
         "{lines:?}"
     );
 
@@ -342,4 +355,226 @@ async fn a_reply_written_before_the_user_spoke_again_is_refused_with_what_came_i
             "Looking at order 42 now."
         ]
     );
+}
+
+/// A GET with another bearer token; answers status and body.
+async fn get_as(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
+    let response = app
+        .client
+        .get(app.url(&format!("/api{path}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("the server answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn notification_texts(list: &Value) -> Vec<String> {
+    list["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["message"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_admin_takes_a_conversation_over_audited_and_its_owner_is_told_alone() {
+    let app = spawn_app().await;
+    let (ada_id, ada) = agent_with_token(&app, "ada@test.local").await;
+    let (_, bea) = agent_with_token(&app, "bea@test.local").await;
+    let (boss_id, boss) = admin_with_token(&app, "boss@test.local").await;
+    let id = paused_conversation(&app, "u1").await;
+    let claim = format!("/v1/bots/welcome-bot/mod/hitl/sessions/{id}/claim");
+    let take_over = format!("/v1/bots/welcome-bot/mod/hitl/sessions/{id}/takeover");
+    assert_eq!(post_as(&app, &ada, &claim, json!({})).await.0, 200);
+    let mut ada_live = app.events_as(&ada, common::WELCOME_BOT, None).await;
+    let mut bea_live = app.events_as(&bea, common::WELCOME_BOT, None).await;
+    ada_live.next().await; // the resync that opens a stream
+    bea_live.next().await;
+
+    // Only admins take over.
+    let (status, body) = post_as(&app, &bea, &take_over, json!({})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    let (status, body) = post_as(&app, &boss, &take_over, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["handoff"]["assignee"]["id"], boss_id);
+    assert_eq!(body["handoff"]["state"], "assigned");
+
+    // Ada's console learns it live, by the session and by a notification for her alone.
+    let told = ada_live
+        .until(|e| e["type"] == "notification.created")
+        .await;
+    assert!(
+        told.iter().any(|e| e["type"] == "session.updated"
+            && e["session"]["handoff"]["assignee"]["id"] == boss_id),
+        "{told:?}"
+    );
+    let notice = &told.last().unwrap()["notification"];
+    assert_eq!(notice["recipientId"], ada_id);
+    assert_eq!(
+        notice["message"],
+        "Agent boss@test.local took over the conversation with u1"
+    );
+    // Bea's stream has the session change but not Ada's notification: the next thing she
+    // gets after it is a notification for everyone.
+    app.post(
+        "/api/v1/bots/welcome-bot/notifications",
+        json!({ "message": "for everyone", "level": "info" }),
+    )
+    .await
+    .expect(201);
+    let seen = bea_live
+        .until(|e| e["type"] == "notification.created")
+        .await;
+    assert_eq!(
+        seen.last().unwrap()["notification"]["message"],
+        "for everyone"
+    );
+
+    let (_, ada_bell) = get_as(&app, &ada, "/v1/notifications").await;
+    assert!(notification_texts(&ada_bell)
+        .iter()
+        .any(|t| t.contains("took over")));
+    let (_, bea_bell) = get_as(&app, &bea, "/v1/notifications").await;
+    assert!(
+        !notification_texts(&bea_bell)
+            .iter()
+            .any(|t| t.contains("took over")),
+        "{bea_bell}"
+    );
+
+    let lines = system_lines(&app.messages(id).await);
+    assert!(
+        lines.contains(
+            &"Agent boss@test.local took the conversation over from Agent ada@test.local"
+                .to_string()
+        ),
+        "{lines:?}"
+    );
+    let log = app
+        .get("/api/v1/audit?action=handoff.taken_over")
+        .await
+        .expect(200);
+    assert_eq!(log["entries"].as_array().map(Vec::len), Some(1), "{log}");
+
+    // Ada no longer writes there.
+    let (status, body) = reply_as(&app, &ada, id, json!({ "message": "me?" })).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("not_assignee"))
+    );
+}
+
+#[tokio::test]
+async fn a_transfer_with_a_note_tells_the_new_owner() {
+    let app = spawn_app().await;
+    let (_, ada) = agent_with_token(&app, "ada@test.local").await;
+    let (bea_id, bea) = agent_with_token(&app, "bea@test.local").await;
+    let id = paused_conversation(&app, "u1").await;
+    let base = format!("/v1/bots/welcome-bot/mod/hitl/sessions/{id}");
+    assert_eq!(
+        post_as(&app, &ada, &format!("{base}/claim"), json!({}))
+            .await
+            .0,
+        200
+    );
+    let (status, body) = post_as(
+        &app,
+        &ada,
+        &format!("{base}/assign"),
+        json!({ "userId": bea_id, "note": "billing question" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, bell) = get_as(&app, &bea, "/v1/notifications").await;
+    assert_eq!(
+        notification_texts(&bell)[0],
+        "Agent ada@test.local transferred the conversation with u1 to you: billing question"
+    );
+    let log = app
+        .get("/api/v1/audit?action=handoff.transferred")
+        .await
+        .expect(200);
+    assert_eq!(log["entries"].as_array().map(Vec::len), Some(1), "{log}");
+}
+
+#[tokio::test]
+async fn when_the_first_in_line_is_claimed_those_behind_move_up_live() {
+    let app = spawn_app().await;
+    let (_, ada) = agent_with_token(&app, "ada@test.local").await;
+    let first = paused_conversation(&app, "u1").await;
+    let second = paused_conversation(&app, "u2").await;
+    let third = paused_conversation(&app, "u3").await;
+    assert_eq!(app.session(third).await["handoff"]["position"], 3);
+    let mut live = app.events(common::WELCOME_BOT, None).await;
+    live.next().await;
+
+    let claim = format!("/v1/bots/welcome-bot/mod/hitl/sessions/{first}/claim");
+    assert_eq!(post_as(&app, &ada, &claim, json!({})).await.0, 200);
+    let events = live
+        .until(|e| e["type"] == "session.updated" && e["session"]["id"] == third)
+        .await;
+    let place = |id: i64| {
+        events
+            .iter()
+            .rev()
+            .find(|e| e["type"] == "session.updated" && e["session"]["id"] == id)
+            .map(|e| e["session"]["handoff"]["position"].clone())
+    };
+    assert_eq!(place(second), Some(json!(1)), "{events:?}");
+    assert_eq!(place(third), Some(json!(2)), "{events:?}");
+    assert_eq!(
+        app.say("u3", "still there?").await["handoff"]["position"],
+        2
+    );
+    // Handing the second back moves the third up too, and every event of that change counts
+    // the second as no longer paused.
+    app.post_empty(&welcome(&format!("/mod/hitl/sessions/{second}/unpause")))
+        .await
+        .expect(200);
+    let events = live
+        .until(|e| {
+            e["type"] == "session.updated"
+                && e["session"]["id"] == third
+                && e["session"]["handoff"]["position"] == 1
+        })
+        .await;
+    let last_of_second = events
+        .iter()
+        .rposition(|e| e["type"] == "session.updated" && e["session"]["id"] == second)
+        .expect("the second's change came first");
+    for e in &events[last_of_second..] {
+        if e["type"] == "session.updated" {
+            assert_eq!(e["counts"]["paused"], 2, "{e}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_agents_of_a_bot_are_listed_with_what_they_own() {
+    let app = spawn_app().await;
+    let (ada_id, ada) = agent_with_token(&app, "ada@test.local").await;
+    add_agent(&app, "cy@test.local", &["other-bot"]).await;
+    let id = paused_conversation(&app, "u1").await;
+    let claim = format!("/v1/bots/welcome-bot/mod/hitl/sessions/{id}/claim");
+    assert_eq!(post_as(&app, &ada, &claim, json!({})).await.0, 200);
+    let list = app.get("/api/v1/bots/welcome-bot/agents").await.expect(200);
+    let agents = list["agents"].as_array().unwrap();
+    let ada_row = agents
+        .iter()
+        .find(|a| a["id"] == ada_id)
+        .expect("Ada is listed");
+    assert_eq!(ada_row["openHandoffs"], 1);
+    assert!(
+        !agents.iter().any(|a| a["name"] == "Agent cy@test.local"),
+        "an agent of another bot is not: {list}"
+    );
+    app.get("/api/v1/bots/nope/agents")
+        .await
+        .expect_error(404, "not_found");
 }

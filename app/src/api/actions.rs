@@ -1,4 +1,4 @@
-//! What an agent does from the console: read, pause or resume, reply.
+//! What an agent does from the console: read, pause or resume, claim or hand over, reply.
 
 use leptos::prelude::*;
 
@@ -30,7 +30,42 @@ pub async fn send_reply(
     bot_id: String,
     session_id: i64,
     text: String,
+    last_seen: Option<i64>,
 ) -> Result<Message, AppError> {
     let (port, viewer) = crate::port::signed_in()?;
-    port.reply(&viewer, &bot_id, session_id, text).await
+    port.reply(&viewer, &bot_id, session_id, text, last_seen)
+        .await
+}
+
+#[server(prefix = "/fn", client = CsrfClient, endpoint = "claim_session")]
+pub async fn claim_session(bot_id: String, session_id: i64) -> Result<SessionOverview, AppError> {
+    let (port, viewer) = crate::port::signed_in()?;
+    port.claim(&viewer, &bot_id, session_id).await
+}
+
+#[server(prefix = "/fn", client = CsrfClient, endpoint = "assign_session")]
+pub async fn assign_session(
+    bot_id: String,
+    session_id: i64,
+    user_id: i64,
+    note: Option<String>,
+) -> Result<SessionOverview, AppError> {
+    let (port, viewer) = crate::port::signed_in()?;
+    port.assign(&viewer, &bot_id, session_id, user_id, note)
+        .await
+}
+
+#[server(prefix = "/fn", client = CsrfClient, endpoint = "take_over_session")]
+pub async fn take_over_session(
+    bot_id: String,
+    session_id: i64,
+) -> Result<SessionOverview, AppError> {
+    let (port, viewer) = crate::port::signed_in()?;
+    port.take_over(&viewer, &bot_id, session_id).await
+}
+
+#[server(prefix = "/fn", client = CsrfClient, endpoint = "bot_agents")]
+pub async fn bot_agents(bot_id: String) -> Result<crate::team::AgentList, AppError> {
+    let (port, viewer) = crate::port::signed_in()?;
+    port.agents(&viewer, &bot_id).await
 }

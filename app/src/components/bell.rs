@@ -120,6 +120,7 @@ mod tests {
             level: Level::Info,
             url: url.map(str::to_string),
             session_id,
+            recipient_id: None,
             read: false,
             created_at: chrono::Utc::now(),
         }

@@ -1,11 +1,12 @@
-//! The open conversation: header with the pause toggle, messages grouped by day with scroll-back,
-//! the "new messages" pill, and the composer.
+//! The open conversation: header with the pause toggle and who owns it, messages grouped by day
+//! with scroll-back, the "new messages" pill, and the composer.
 
 use leptos::html::Div;
 use leptos::prelude::*;
 
-use crate::api::{list_messages, set_paused, OpenedSession};
+use crate::api::{claim_session, list_messages, set_paused, OpenedSession};
 use crate::components::composer::Composer;
+use crate::components::handoff_bar::HandoffBar;
 use crate::components::message_view::{MessageView, PendingView};
 use crate::console::{use_console, Console, PAGE};
 use crate::error::AppError;
@@ -31,6 +32,7 @@ pub fn ConversationPane(profile_open: RwSignal<bool>, opened: Opened) -> impl In
                             console.at_bottom.set(true);
                             view! {
                                 <ConversationHeader profile_open/>
+                                <HandoffBar/>
                                 <MessageList/>
                                 <Composer/>
                             }
@@ -97,7 +99,8 @@ fn ConversationHeader(profile_open: RwSignal<bool>) -> impl IntoView {
     .into_any()
 }
 
-/// Pauses a running conversation or hands a paused one back to the bot.
+/// Takes a running conversation from the bot (the agent owns it then) or hands a paused one
+/// back to the bot.
 pub fn toggle_pause(console: Console, busy: RwSignal<bool>, error: RwSignal<Option<String>>) {
     let Some(session) = console.current.get_untracked() else {
         return;
@@ -105,7 +108,12 @@ pub fn toggle_pause(console: Console, busy: RwSignal<bool>, error: RwSignal<Opti
     busy.set(true);
     let bot = console.bot_id.get_untracked();
     leptos::task::spawn_local(async move {
-        match set_paused(bot, session.id, !session.is_paused).await {
+        let answer = if session.is_paused {
+            set_paused(bot, session.id, false).await
+        } else {
+            claim_session(bot, session.id).await
+        };
+        match answer {
             Ok(updated) => {
                 error.set(None);
                 console.apply_session(updated);

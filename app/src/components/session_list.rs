@@ -9,7 +9,7 @@ use crate::api::{count_sessions, list_sessions};
 use crate::components::avatar::Avatar;
 use crate::console::use_console;
 use crate::format::relative_time;
-use crate::model::{SessionOverview, SessionQuery, Source};
+use crate::model::{Handoff, SessionOverview, SessionQuery, Source};
 use crate::state::{Filter, ListView};
 
 /// Where the search box's text goes after the agent stops typing.
@@ -188,7 +188,7 @@ fn SessionRows() -> impl IntoView {
             <p class="muted empty">"No conversations here."</p>
         </Show>
         <ul class="session-list">
-            <For each=move || console.list.get().sessions key=|s| (s.id, s.last_event_on, s.unread_count, s.is_paused, s.full_name.clone()) let:session>
+            <For each=move || console.list.get().sessions key=|s| (s.id, s.last_event_on, s.unread_count, s.is_paused, s.full_name.clone(), s.handoff.as_ref().map(|h| (h.version, h.position))) let:session>
                 <SessionRow session/>
             </For>
         </ul>
@@ -208,6 +208,11 @@ fn SessionRow(session: SessionOverview) -> impl IntoView {
         .unwrap_or_default();
     let unread = session.unread_count;
     let last = session.last_event_on;
+    let handoff = session.handoff.clone();
+    let owner = move || {
+        let me = console.me.with(|m| m.as_ref().map(|v| v.id));
+        handoff.as_ref().map(|h| owner_label(h, me))
+    };
     view! {
         <li class="session-row" class:selected=is_selected class:paused=session.is_paused>
             <a id=format!("session-{id}") href=console.session_href(id) aria-current=move || is_selected().then_some("page")>
@@ -219,7 +224,10 @@ fn SessionRow(session: SessionOverview) -> impl IntoView {
                             {move || relative_time(console.now.get(), last)}
                         </time>
                     </span>
-                    <span class="session-channel">{session.channel.clone()}</span>
+                    <span class="session-channel">
+                        {session.channel.clone()}
+                        {move || owner().map(|o| view! { <span class="session-owner">{o}</span> })}
+                    </span>
                     <span class="session-preview">{preview}</span>
                 </span>
                 <span class="session-badges">
@@ -230,6 +238,18 @@ fn SessionRow(session: SessionOverview) -> impl IntoView {
                 </span>
             </a>
         </li>
+    }
+}
+
+/// Who has a conversation, on its row: its place in the queue, or its owner.
+fn owner_label(handoff: &Handoff, me: Option<i64>) -> String {
+    match &handoff.assignee {
+        Some(a) if Some(a.id) == me => "Yours".into(),
+        Some(a) => a.name.clone(),
+        None => match handoff.position {
+            Some(p) => format!("Queued #{p}"),
+            None => "Queued".into(),
+        },
     }
 }
 

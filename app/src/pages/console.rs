@@ -41,12 +41,18 @@ pub fn ConsolePage() -> impl IntoView {
     // leaves the page, so nothing calls into it afterwards.
     Effect::new(move |_| {
         console.utc_offset.set(crate::browser::utc_offset_minutes());
+        leptos::task::spawn_local(async move {
+            if let Ok(viewer) = crate::api::whoami().await {
+                // `try_`: the agent may have left the console meanwhile.
+                let _ = console.me.try_set(Some(viewer));
+            }
+        });
         let connection = live::connect(bot_id.get_untracked(), console.status, move |event| {
             console.apply(event)
         });
         let clock = set_interval_with_handle(
             move || console.now.set(chrono::Utc::now()),
-            Duration::from_secs(30),
+            Duration::from_secs(1),
         )
         .ok();
         on_cleanup(move || {

@@ -190,6 +190,7 @@ fn notification(id: i64, read: bool) -> Notification {
         level: Level::Info,
         url: None,
         session_id: None,
+        recipient_id: None,
         read,
         created_at: t(id),
     }
@@ -308,4 +309,19 @@ fn notifications_read_in_another_console_are_read_in_this_bell() {
     assert!(bell.items.iter().all(|n| n.read));
     bell.read_elsewhere(&[7, 8]);
     assert_eq!(bell.unread, 0, "never below zero");
+}
+
+#[test]
+fn a_reply_refused_as_stale_leaves_the_pending_list_and_the_news_shows() {
+    let mut c = Conversation::open(1, vec![message(1, 1)], 50);
+    c.pending.push(Pending {
+        local_id: 9,
+        text: "answer".into(),
+        error: None,
+    });
+    assert_eq!(c.newest_id(), Some(1));
+    let added = c.refused_as_stale(9, vec![message(2, 1)]);
+    assert_eq!(added, 1);
+    assert!(c.pending.is_empty(), "the text goes back to the composer");
+    assert_eq!(c.newest_id(), Some(2), "the next try is written against it");
 }

@@ -40,6 +40,25 @@ impl Engine {
         apply(self.store(), change).await?.into_result()
     }
 
+    /// An admin takes the conversation from whoever owns it (the caller checks they are an
+    /// admin); the owner is told.
+    pub async fn take_over(
+        &self,
+        bot_id: &str,
+        session_id: i64,
+        admin: &Actor,
+    ) -> Result<SessionOverview> {
+        self.session(bot_id, session_id).await?;
+        let change = Take {
+            session_id,
+            assignee: assignee_of(admin)?,
+            by: admin.clone(),
+            note: None,
+            way: Way::TakeOver,
+        };
+        apply(self.store(), change).await?.into_result()
+    }
+
     /// `by` hands the conversation to `to` (who must work on the bot: the caller checks), with
     /// an optional note for them.
     pub async fn assign(
@@ -103,6 +122,8 @@ enum Way {
     Claim,
     /// Given to someone, with the giver's right.
     Assign(AssignRight),
+    /// Taken from its owner by an admin.
+    TakeOver,
 }
 
 struct Take {

@@ -5,7 +5,7 @@ use app::model::Notification;
 use super::clock::Clock;
 use super::{steps, Engine, EngineError, Result};
 use crate::store::write::{apply, Change, WriteTx};
-use crate::store::{BotScope, NewNotification, NotificationPage};
+use crate::store::{NewNotification, NotificationPage, Reader};
 
 impl Engine {
     pub async fn notify(&self, bot_id: &str, new: NewNotification) -> Result<Notification> {
@@ -20,24 +20,24 @@ impl Engine {
         Ok(apply(self.store(), notify).await?)
     }
 
-    /// Newest first, of the bots in `scope`.
+    /// Newest first, of what `reader` may read.
     pub async fn notifications(
         &self,
-        scope: &BotScope,
+        reader: &Reader,
         unread_only: bool,
         before: Option<i64>,
         limit: u32,
     ) -> Result<NotificationPage> {
         Ok(self
             .store
-            .notifications(scope, unread_only, before, limit)
+            .notifications(reader, unread_only, before, limit)
             .await?)
     }
 
-    /// Marks one notification read and answers with it; one outside `scope` is not found.
-    pub async fn mark_notification_read(&self, scope: &BotScope, id: i64) -> Result<Notification> {
+    /// Marks one notification read and answers with it; one `reader` may not read is not found.
+    pub async fn mark_notification_read(&self, reader: &Reader, id: i64) -> Result<Notification> {
         let read = ReadNotifications {
-            scope: scope.clone(),
+            reader: reader.clone(),
             id: Some(id),
         };
         apply(self.store(), read)
@@ -46,10 +46,10 @@ impl Engine {
             .ok_or(EngineError::NotFound("notification"))
     }
 
-    /// Marks every unread notification of `scope` read; answers how many were unread.
-    pub async fn mark_all_notifications_read(&self, scope: &BotScope) -> Result<u64> {
+    /// Marks every unread notification `reader` may read as read; answers how many were unread.
+    pub async fn mark_all_notifications_read(&self, reader: &Reader) -> Result<u64> {
         let read = ReadNotifications {
-            scope: scope.clone(),
+            reader: reader.clone(),
             id: None,
         };
         Ok(apply(self.store(), read).await?.0 as u64)
@@ -71,10 +71,10 @@ impl Change for Notify {
     }
 }
 
-/// Marks notifications read (one, or all of a scope); answers how many were unread and, for
-/// one, the notification.
+/// Marks notifications read (one, or all a reader may read); answers how many were unread and,
+/// for one, the notification.
 struct ReadNotifications {
-    scope: BotScope,
+    reader: Reader,
     id: Option<i64>,
 }
 
@@ -84,9 +84,9 @@ impl Change for ReadNotifications {
 
     async fn apply(&self, tx: &mut dyn WriteTx) -> crate::store::Result<Self::Output> {
         let at = Clock::start().tick();
-        let read = steps::read_notifications(tx, &self.scope, self.id, at).await?;
+        let read = steps::read_notifications(tx, &self.reader, self.id, at).await?;
         let notification = match self.id {
-            Some(id) => tx.notification(&self.scope, id).await?,
+            Some(id) => tx.notification(&self.reader, id).await?,
             None => None,
         };
         Ok((read, notification))

@@ -3,8 +3,8 @@
 //! (a user's turn, a pause, an agent's reply…) are made of these steps.
 
 use app::model::{
-    Actor, ActorKind, Assignee, Content, EventKind, Handoff, Message, Notification, Profile,
-    SessionOverview, Source,
+    Actor, ActorKind, Assignee, Content, EventKind, Handoff, HandoffState, Level, Message,
+    Notification, Profile, SessionOverview, Source,
 };
 
 use crate::channels::web;
@@ -12,7 +12,7 @@ use crate::store::accounts::AuditEntry;
 use crate::store::write::{
     HandoffUpdate, NewHandoff, NewMessage, PauseRecord, PauseState, SessionPatch, Unread,
 };
-use crate::store::{BotScope, NewNotification, Result, SessionKey, StoreError, WriteTx};
+use crate::store::{NewNotification, Reader, Result, SessionKey, StoreError, WriteTx};
 
 /// A stored message and the session after it.
 #[derive(Debug, Clone)]
@@ -84,6 +84,28 @@ async fn session_updated(tx: &mut dyn WriteTx, session: &SessionOverview) -> Res
         counts: Some(tx.session_counts(&session.bot_id).await?),
         session: session.clone(),
     })
+}
+
+/// When a handoff leaves the queue, those queued behind it move up: their snapshots (with their
+/// new places) as events.
+async fn queue_moved(tx: &mut dyn WriteTx, bot_id: &str, left: &Handoff) -> Result<Vec<EventKind>> {
+    if left.state != HandoffState::Queued {
+        return Ok(Vec::new());
+    }
+    let queued_at = left.queued_at.timestamp_millis();
+    let behind = tx.queued_behind(bot_id, queued_at, left.id).await?;
+    if behind.is_empty() {
+        return Ok(Vec::new());
+    }
+    let counts = tx.session_counts(bot_id).await?;
+    let mut kinds = Vec::with_capacity(behind.len());
+    for id in behind {
+        kinds.push(EventKind::SessionUpdated {
+            session: session_of(tx, id).await?,
+            counts: Some(counts),
+        });
+    }
+    Ok(kinds)
 }
 
 async fn message_and_session(
@@ -281,7 +303,11 @@ pub async fn set_paused(
     let audit =
         AuditEntry::about_session(&change.actor, action, &session.bot_id, session_id, detail);
     tx.append_audit(&audit, at).await?;
-    let kinds = message_and_session(tx, &message, &session).await?;
+    let mut kinds = message_and_session(tx, &message, &session).await?;
+    // After the session's own change, so the counts they carry include it.
+    if let (Some(handoff), false) = (&current.handoff, change.paused) {
+        kinds.extend(queue_moved(tx, &current.bot_id, handoff).await?);
+    }
     tx.append_events(&session.bot_id, kinds, at).await?;
     Ok((session, true))
 }
@@ -289,9 +315,43 @@ pub async fn set_paused(
 /// Why a handoff closed when the conversation went back to the bot.
 pub const RETURNED_TO_BOT: &str = "returned_to_bot";
 
+/// How a conversation changes hands, as told by who gives it, who gets it and who had it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handover {
+    /// Taken from the queue by the person themselves.
+    Claim,
+    /// Taken from its owner by an admin.
+    TakeOver,
+    /// Handed on by its owner.
+    Transfer,
+    /// Given by someone else (an admin, or a token of nobody).
+    Assign,
+}
+
+impl Handover {
+    fn of(by: &Actor, to: &Assignee, owner: Option<i64>) -> Self {
+        let by_person = (by.kind == ActorKind::Agent).then_some(by.id).flatten();
+        match (by_person == Some(to.id), owner) {
+            (true, Some(owner)) if owner != to.id => Handover::TakeOver,
+            (true, _) => Handover::Claim,
+            (false, Some(owner)) if by_person == Some(owner) => Handover::Transfer,
+            (false, _) => Handover::Assign,
+        }
+    }
+
+    fn audit_action(self) -> &'static str {
+        match self {
+            Handover::Claim => "handoff.claimed",
+            Handover::TakeOver => "handoff.taken_over",
+            Handover::Transfer => "handoff.transferred",
+            Handover::Assign => "handoff.assigned",
+        }
+    }
+}
+
 /// Gives the open handoff of `session` to `assignee`, as decided on the handoff `session` shows.
 /// Answers the session after it, or the handoff as it is now when it changed meanwhile (then
-/// nothing is written).
+/// nothing is written). The new owner, and an owner it was taken from, are notified.
 pub async fn assign(
     tx: &mut dyn WriteTx,
     session: &SessionOverview,
@@ -311,13 +371,17 @@ pub async fn assign(
         let now = session_of(tx, session.id).await?;
         return now.handoff.map(Err).ok_or(StoreError::NotFound("handoff"));
     }
-    let claimed = by.kind == ActorKind::Agent && by.id == Some(assignee.id);
-    let mut text = if claimed {
-        format!("{} took the conversation", assignee.name)
-    } else {
-        format!("Assigned to {} by {}", assignee.name, by.name)
+    let handover = Handover::of(by, assignee, handoff.owner_id());
+    let previous = handoff.owner_name();
+    let (to, who) = (&assignee.name, &by.name);
+    let mut text = match handover {
+        Handover::Claim => format!("{to} took the conversation"),
+        Handover::TakeOver => format!("{to} took the conversation over from {previous}"),
+        Handover::Transfer => format!("{who} transferred the conversation to {to}"),
+        Handover::Assign => format!("Assigned to {to} by {who}"),
     };
-    if let Some(note) = note.map(str::trim).filter(|n| !n.is_empty()) {
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    if let Some(note) = note {
         text.push_str(&format!(": {note}"));
     }
     let line = Content::System { text, paused: None };
@@ -338,17 +402,62 @@ pub async fn assign(
         ..SessionPatch::default()
     };
     let after = patched(tx, session.id, &patch).await?;
-    let action = if claimed {
-        "handoff.claimed"
-    } else {
-        "handoff.assigned"
-    };
     let detail = format!("handoff {} to user {}", handoff.id, assignee.id);
-    let audit = AuditEntry::about_session(by, action, &after.bot_id, after.id, detail);
+    let audit =
+        AuditEntry::about_session(by, handover.audit_action(), &after.bot_id, after.id, detail);
     tx.append_audit(&audit, at).await?;
-    let kinds = message_and_session(tx, &message, &after).await?;
+    let mut kinds = message_and_session(tx, &message, &after).await?;
+    kinds.extend(queue_moved(tx, &after.bot_id, handoff).await?);
     tx.append_events(&after.bot_id, kinds, at).await?;
+    for (recipient, text) in handover_notices(handover, &after, handoff, assignee, by, note) {
+        let new = NewNotification::about(after.id, text, Level::Info, None).to(recipient);
+        notify(tx, &after.bot_id, &new, at).await?;
+    }
     Ok(Ok(after))
+}
+
+/// Who hears of a handover besides the conversation's line: the one who gets it, unless they
+/// took it themselves, and the one it was taken from, unless they gave it.
+fn handover_notices(
+    handover: Handover,
+    session: &SessionOverview,
+    before: &Handoff,
+    to: &Assignee,
+    by: &Actor,
+    note: Option<&str>,
+) -> Vec<(i64, String)> {
+    let user = session.display_name();
+    let who = &by.name;
+    let with_note = |text: String| match note {
+        Some(note) => format!("{text}: {note}"),
+        None => text,
+    };
+    let mut notices = Vec::new();
+    match handover {
+        Handover::Claim | Handover::TakeOver => {}
+        Handover::Transfer => notices.push((
+            to.id,
+            with_note(format!(
+                "{who} transferred the conversation with {user} to you"
+            )),
+        )),
+        Handover::Assign => notices.push((
+            to.id,
+            with_note(format!("{who} assigned you the conversation with {user}")),
+        )),
+    }
+    let giver = (by.kind == ActorKind::Agent).then_some(by.id).flatten();
+    if let Some(owner) = before
+        .owner_id()
+        .filter(|o| *o != to.id && Some(*o) != giver)
+    {
+        let text = match handover {
+            Handover::TakeOver => format!("{} took over the conversation with {user}", to.name),
+            _ => format!("{who} gave the conversation with {user} to {}", to.name),
+        };
+        notices.push((owner, text));
+    }
+    notices
 }
 
 pub async fn notify(
@@ -365,15 +474,15 @@ pub async fn notify(
     Ok(notification)
 }
 
-/// Marks unread notifications of `scope` read (only `id` when given); each bot's consoles learn
+/// Marks unread notifications `reader` may read as read (only `id` when given); each bot's consoles learn
 /// which, so every bell follows.
 pub async fn read_notifications(
     tx: &mut dyn WriteTx,
-    scope: &BotScope,
+    reader: &Reader,
     id: Option<i64>,
     at: i64,
 ) -> Result<usize> {
-    let read = tx.mark_notifications_read(scope, id, at).await?;
+    let read = tx.mark_notifications_read(reader, id, at).await?;
     let mut by_bot: Vec<(String, Vec<i64>)> = Vec::new();
     for (bot, id) in &read {
         match by_bot.iter_mut().find(|(b, _)| b == bot) {
@@ -449,6 +558,7 @@ pub async fn delete_session(
     actor: &Actor,
     at: i64,
 ) -> Result<String> {
+    let handoff = session_of(tx, session_id).await?.handoff;
     let key = tx
         .delete_session(session_id)
         .await?
@@ -462,6 +572,10 @@ pub async fn delete_session(
         session_id,
         counts: Some(tx.session_counts(&key.bot_id).await?),
     };
-    tx.append_events(&key.bot_id, vec![deleted], at).await?;
+    let mut kinds = vec![deleted];
+    if let Some(handoff) = &handoff {
+        kinds.extend(queue_moved(tx, &key.bot_id, handoff).await?);
+    }
+    tx.append_events(&key.bot_id, kinds, at).await?;
     Ok(key.bot_id)
 }

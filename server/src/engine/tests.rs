@@ -140,7 +140,15 @@ async fn hitl_start_notifies_agents_with_the_users_name() {
         .await
         .unwrap();
     let page = engine
-        .notifications(&crate::store::BotScope::All, false, None, 10)
+        .notifications(
+            &crate::store::Reader {
+                bots: crate::store::BotScope::All,
+                person: None,
+            },
+            false,
+            None,
+            10,
+        )
         .await
         .unwrap();
     assert_eq!(page.notifications.len(), 1);

@@ -199,6 +199,14 @@ impl Caller {
         })
     }
 
+    /// What the caller reads of the notifications (a token of nobody: those for everyone).
+    pub fn reader(&self) -> crate::store::Reader {
+        crate::store::Reader {
+            bots: self.scope(),
+            person: self.person().map(|viewer| viewer.id),
+        }
+    }
+
     pub fn scope(&self) -> BotScope {
         let person = self.person().map(scope_of).unwrap_or(BotScope::All);
         match (self.token_bot(), person) {

@@ -111,6 +111,11 @@ impl Access {
         Ok(None)
     }
 
+    /// The person the socket is for; `None` for a token of nobody.
+    fn person(&self) -> Option<i64> {
+        self.caller.person().map(|viewer| viewer.id)
+    }
+
     /// Whether this change (or, when changes were missed, any) may concern the caller.
     fn concerns(&self, change: Result<AccessChange, RecvError>) -> bool {
         match change {
@@ -151,7 +156,7 @@ async fn stream(
     let (oldest, latest) = engine.store().event_bounds().await?;
     let mut last = match since {
         Some(since) if since <= latest && since + 1 >= oldest => {
-            replay(&mut socket, &engine, &bot_id, since).await?
+            replay(&mut socket, &engine, &bot_id, access.person(), since).await?
         }
         _ => resync(&mut socket, latest).await?,
     };
@@ -160,7 +165,8 @@ async fn stream(
     loop {
         tokio::select! {
             received = live.recv() => {
-                match forward(&mut socket, &mut live, received, &bot_id, &mut last).await? {
+                let person = access.person();
+                match forward(&mut socket, &mut live, received, &bot_id, person, &mut last).await? {
                     Forwarded::Sent => {}
                     Forwarded::Lagged(missed) => {
                         tracing::warn!(missed, bot_id, "event subscriber fell behind; sending resync");
@@ -215,6 +221,7 @@ async fn forward(
     live: &mut broadcast::Receiver<Arc<Frame>>,
     first: Result<Arc<Frame>, RecvError>,
     bot_id: &str,
+    person: Option<i64>,
     last: &mut i64,
 ) -> Result<Forwarded, StreamError> {
     let mut received = first;
@@ -224,9 +231,11 @@ async fn forward(
         match received {
             Ok(frame) => {
                 if frame.bot_id == bot_id && frame.seq > *last {
-                    socket.feed(WsMessage::Text(frame.json.clone())).await?;
+                    if frame.event.is_for(person) {
+                        socket.feed(WsMessage::Text(frame.json.clone())).await?;
+                        queued = true;
+                    }
                     *last = frame.seq;
-                    queued = true;
                 }
             }
             Err(RecvError::Lagged(missed)) => {
@@ -256,6 +265,7 @@ async fn replay(
     socket: &mut WebSocket,
     engine: &Engine,
     bot_id: &str,
+    person: Option<i64>,
     since: i64,
 ) -> Result<i64, StreamError> {
     let mut last = since;
@@ -265,7 +275,9 @@ async fn replay(
             .events_since(bot_id, last, REPLAY_BATCH)
             .await?;
         for event in &batch {
-            socket.feed(frame_of(event)).await?;
+            if event.is_for(person) {
+                socket.feed(frame_of(event)).await?;
+            }
             last = event.seq;
         }
         socket.flush().await?;

@@ -1,8 +1,10 @@
-//! Owning a conversation: claim it, or assign it to an agent of the bot.
+//! Owning a conversation: claim it, assign it to an agent of the bot, or take it over (admins);
+//! and the bot's agents to choose from.
 
-use app::model::{Assignee, SessionOverview};
+use app::model::SessionOverview;
+use app::team::AgentList;
 use axum::extract::State;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Extension, Router};
 use serde::Deserialize;
 
@@ -10,6 +12,7 @@ use super::auth::Caller;
 use super::extract::{Json, Path};
 use super::{ApiError, AppState};
 use crate::engine::AssignRight;
+use crate::team;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -21,6 +24,11 @@ pub fn router() -> Router<AppState> {
             "/v1/bots/{bot_id}/mod/hitl/sessions/{id}/assign",
             post(sessions_assign),
         )
+        .route(
+            "/v1/bots/{bot_id}/mod/hitl/sessions/{id}/takeover",
+            post(sessions_take_over),
+        )
+        .route("/v1/bots/{bot_id}/agents", get(bot_agents))
 }
 
 async fn sessions_claim(
@@ -46,35 +54,49 @@ async fn sessions_assign(
     Path((bot_id, id)): Path<(String, i64)>,
     Json(body): Json<AssignRequest>,
 ) -> Result<Json<SessionOverview>, ApiError> {
-    let user = state
-        .auth
-        .accounts
-        .store()
-        .user(body.user_id)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .filter(|u| u.active)
-        .ok_or(ApiError::NotFound("user"))?;
-    if !user.viewer.may_work_on(&bot_id) {
-        return Err(ApiError::Unprocessable(format!(
-            "{} does not work on the bot {bot_id}",
-            user.viewer.name
-        )));
-    }
+    let to = team::assignee(&state.auth.accounts, &bot_id, body.user_id).await?;
     // Admins assign anything; a person hands over what they own; a token of nobody acts as
     // today's full-rights token.
     let right = match caller.person() {
         Some(viewer) if !viewer.is_admin() => AssignRight::OwnerOnly,
         _ => AssignRight::Admin,
     };
-    let to = Assignee {
-        id: user.viewer.id,
-        name: user.viewer.name.clone(),
-    };
     Ok(Json(
         state
             .engine
             .assign(&bot_id, id, to, &caller.actor(), right, body.note)
             .await?,
+    ))
+}
+
+async fn sessions_take_over(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((bot_id, id)): Path<(String, i64)>,
+) -> Result<Json<SessionOverview>, ApiError> {
+    match caller.person() {
+        Some(viewer) if viewer.is_admin() => {}
+        Some(_) => {
+            return Err(ApiError::Forbidden(
+                "only an admin may take a conversation over".into(),
+            ))
+        }
+        None => {
+            return Err(ApiError::Forbidden(
+                "only a person can take a conversation (this token belongs to nobody)".into(),
+            ))
+        }
+    }
+    Ok(Json(
+        state.engine.take_over(&bot_id, id, &caller.actor()).await?,
+    ))
+}
+
+async fn bot_agents(
+    State(state): State<AppState>,
+    Path(bot_id): Path<String>,
+) -> Result<Json<AgentList>, ApiError> {
+    Ok(Json(
+        team::agents(&state.auth.accounts, &state.engine, &bot_id).await?,
     ))
 }

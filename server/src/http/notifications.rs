@@ -50,6 +50,7 @@ async fn notifications_create(
         level: request.level,
         url: request.url,
         session_id: request.session_id,
+        recipient_id: None,
     };
     let notification = state.engine.notify(&bot_id, new).await?;
     Ok((StatusCode::CREATED, Json(notification)))
@@ -80,7 +81,7 @@ async fn notifications_index(
     let page = state
         .engine
         .notifications(
-            &caller.scope(),
+            &caller.reader(),
             query.unread,
             query.cursor,
             query.limit.unwrap_or(50),
@@ -101,7 +102,7 @@ async fn notifications_read(
     Ok(Json(
         state
             .engine
-            .mark_notification_read(&caller.scope(), id)
+            .mark_notification_read(&caller.reader(), id)
             .await?,
     ))
 }
@@ -118,7 +119,7 @@ async fn notifications_read_all(
 ) -> Result<Json<ReadAllResponse>, ApiError> {
     let marked_read = state
         .engine
-        .mark_all_notifications_read(&caller.scope())
+        .mark_all_notifications_read(&caller.reader())
         .await?;
     Ok(Json(ReadAllResponse { marked_read }))
 }

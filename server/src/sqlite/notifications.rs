@@ -3,19 +3,24 @@
 use sqlx::SqlitePool;
 
 use super::rows::NotificationRow;
-use crate::store::{BotScope, NotificationPage, Result};
+use crate::store::{NotificationPage, Reader, Result};
 
-const COLUMNS: &str = "id, bot_id, session_id, message, level, url, read_at, created_at";
+pub(super) const COLUMNS: &str =
+    "id, bot_id, session_id, message, level, url, read_at, created_at, recipient_id";
 
-/// The SQL condition keeping a reader to their bots; parameter `?n` is the scope as JSON (null
-/// for all bots).
-pub(super) fn in_scope(n: u8) -> String {
-    format!("(?{n} is null or bot_id in (select value from json_each(?{n})))")
+/// The SQL condition keeping a reader to their bots and to notifications for everyone or for
+/// them; parameter `?n` is the scope as JSON (null for all bots), `?n+1` the reader's person id.
+pub(super) fn readable(n: u8) -> String {
+    let person = n + 1;
+    format!(
+        "(?{n} is null or bot_id in (select value from json_each(?{n}))) \
+         and (recipient_id is null or recipient_id = ?{person})"
+    )
 }
 
 pub async fn list(
     pool: &SqlitePool,
-    scope: &BotScope,
+    reader: &Reader,
     unread_only: bool,
     before: Option<i64>,
     limit: u32,
@@ -25,12 +30,13 @@ pub async fn list(
         "select {COLUMNS} from notifications \
          where (?1 = 0 or read_at is null) and (?2 is null or id < ?2) and {} \
          order by id desc limit ?3",
-        in_scope(4)
+        readable(4)
     ))
     .bind(unread_only)
     .bind(before)
     .bind(limit + 1)
-    .bind(super::scope_json(scope))
+    .bind(super::scope_json(&reader.bots))
+    .bind(reader.person)
     .fetch_all(pool)
     .await?;
     let mut notifications = rows
@@ -45,9 +51,10 @@ pub async fn list(
     };
     let unread_count: i64 = sqlx::query_scalar(&format!(
         "select count(*) from notifications where read_at is null and {}",
-        in_scope(1)
+        readable(1)
     ))
-    .bind(super::scope_json(scope))
+    .bind(super::scope_json(&reader.bots))
+    .bind(reader.person)
     .fetch_one(pool)
     .await?;
     Ok(NotificationPage {

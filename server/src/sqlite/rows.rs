@@ -252,6 +252,7 @@ pub struct NotificationRow {
     pub url: Option<String>,
     pub read_at: Option<i64>,
     pub created_at: i64,
+    pub recipient_id: Option<i64>,
 }
 
 impl NotificationRow {
@@ -266,6 +267,7 @@ impl NotificationRow {
             url: r.get(5)?,
             read_at: r.get(6)?,
             created_at: r.get(7)?,
+            recipient_id: r.get(8)?,
         })
     }
 
@@ -279,6 +281,7 @@ impl NotificationRow {
             level,
             url: self.url,
             session_id: self.session_id,
+            recipient_id: self.recipient_id,
             read: self.read_at.is_some(),
             created_at: time(self.created_at),
         })

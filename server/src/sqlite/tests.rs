@@ -9,7 +9,7 @@ use super::SqliteStore;
 use crate::engine::clock::now_ms;
 use crate::engine::steps::{self, PauseChange};
 use crate::store::write::{apply, Change, WriteTx};
-use crate::store::{BotScope, Durability, NewNotification, Result, SessionKey, Store};
+use crate::store::{BotScope, Durability, NewNotification, Reader, Result, SessionKey, Store};
 
 /// What a write stored, with the events it appended.
 struct Written {
@@ -127,7 +127,7 @@ impl SqliteStore {
 }
 
 /// Marks notifications read as the engine does; answers how many were unread, and the one.
-struct ReadNotifications(BotScope, Option<i64>);
+struct ReadNotifications(Reader, Option<i64>);
 
 #[async_trait::async_trait]
 impl Change for ReadNotifications {
@@ -145,17 +145,24 @@ impl Change for ReadNotifications {
 impl SqliteStore {
     async fn mark_notification_read(
         &self,
-        scope: &BotScope,
+        reader: &Reader,
         id: i64,
     ) -> Result<Option<Notification>> {
-        Ok(apply(self, ReadNotifications(scope.clone(), Some(id)))
+        Ok(apply(self, ReadNotifications(reader.clone(), Some(id)))
             .await?
             .1)
     }
 
-    async fn mark_all_notifications_read(&self, scope: &BotScope) -> Result<u64> {
-        Ok(apply(self, ReadNotifications(scope.clone(), None)).await?.0 as u64)
+    async fn mark_all_notifications_read(&self, reader: &Reader) -> Result<u64> {
+        Ok(apply(self, ReadNotifications(reader.clone(), None))
+            .await?
+            .0 as u64)
     }
+}
+
+/// A reader of the bots in `bots` who is nobody in particular (a token's view).
+fn of(bots: BotScope) -> Reader {
+    Reader { bots, person: None }
 }
 
 fn token(name: &str) -> Actor {
@@ -542,11 +549,12 @@ async fn notifications_list_newest_first_and_can_be_marked_read() {
             level: Level::Warning,
             url: None,
             session_id: None,
+            recipient_id: None,
         };
         store.create_notification("bot-a", &new).await.unwrap();
     }
     let page = store
-        .notifications(&BotScope::All, false, None, 2)
+        .notifications(&of(BotScope::All), false, None, 2)
         .await
         .unwrap();
     assert_eq!(
@@ -558,19 +566,19 @@ async fn notifications_list_newest_first_and_can_be_marked_read() {
     );
     assert_eq!(page.unread_count, 3);
     let read = store
-        .mark_notification_read(&BotScope::All, page.notifications[0].id)
+        .mark_notification_read(&of(BotScope::All), page.notifications[0].id)
         .await
         .unwrap()
         .unwrap();
     assert!(read.read);
     let unread = store
-        .notifications(&BotScope::All, true, None, 10)
+        .notifications(&of(BotScope::All), true, None, 10)
         .await
         .unwrap();
     assert_eq!(unread.unread_count, 2);
     assert_eq!(unread.notifications.len(), 2);
     assert!(store
-        .mark_notification_read(&BotScope::All, 999)
+        .mark_notification_read(&of(BotScope::All), 999)
         .await
         .unwrap()
         .is_none());
@@ -585,16 +593,17 @@ async fn a_scoped_reader_sees_and_marks_only_their_bots_notifications() {
             level: Level::Info,
             url: None,
             session_id: None,
+            recipient_id: None,
         };
         store.create_notification(bot, &new).await.unwrap();
     }
-    let only_a = BotScope::Only(vec!["bot-a".into()]);
+    let only_a = of(BotScope::Only(vec!["bot-a".into()]));
     let page = store.notifications(&only_a, false, None, 10).await.unwrap();
     assert_eq!(page.notifications.len(), 1);
     assert_eq!(page.notifications[0].message, "from bot-a");
     assert_eq!(page.unread_count, 1);
     let of_b = store
-        .notifications(&BotScope::All, false, None, 10)
+        .notifications(&of(BotScope::All), false, None, 10)
         .await
         .unwrap()
         .notifications[0]
@@ -606,7 +615,7 @@ async fn a_scoped_reader_sees_and_marks_only_their_bots_notifications() {
         .is_none());
     assert_eq!(store.mark_all_notifications_read(&only_a).await.unwrap(), 1);
     let all = store
-        .notifications(&BotScope::All, true, None, 10)
+        .notifications(&of(BotScope::All), true, None, 10)
         .await
         .unwrap();
     assert_eq!(all.unread_count, 2, "bot-b's stay unread");
@@ -838,4 +847,55 @@ async fn what_one_transaction_adds_renames_and_deletes_is_indexed_exactly() {
         matching(&store, "session_names", "\"Seeded\"").await.len(),
         1
     );
+}
+
+#[tokio::test]
+async fn a_notification_for_one_person_is_read_by_them_alone() {
+    use crate::store::accounts::{AccountStore, NewUser};
+    let (store, _dir) = fresh().await;
+    let mut ids = Vec::new();
+    for email in ["ada@test.local", "bea@test.local"] {
+        let new = NewUser {
+            email: email.into(),
+            name: email.into(),
+            password_hash: "not a real hash".into(),
+            role: app::account::Role::Agent,
+            bots: vec!["bot-a".into()],
+        };
+        ids.push(store.create_user(&new).await.unwrap().viewer.id);
+    }
+    for (message, recipient_id) in [("for all", None), ("for ada", Some(ids[0]))] {
+        let new = NewNotification {
+            message: message.into(),
+            level: Level::Info,
+            url: None,
+            session_id: None,
+            recipient_id,
+        };
+        store.create_notification("bot-a", &new).await.unwrap();
+    }
+    let ada = Reader {
+        bots: BotScope::All,
+        person: Some(ids[0]),
+    };
+    let bea = Reader {
+        bots: BotScope::All,
+        person: Some(ids[1]),
+    };
+    let texts = |page: crate::store::NotificationPage| {
+        page.notifications
+            .into_iter()
+            .map(|n| n.message)
+            .collect::<Vec<_>>()
+    };
+    let for_ada = store.notifications(&ada, false, None, 10).await.unwrap();
+    assert_eq!(for_ada.unread_count, 2);
+    assert_eq!(texts(for_ada), ["for ada", "for all"]);
+    let for_bea = store.notifications(&bea, false, None, 10).await.unwrap();
+    assert_eq!(for_bea.unread_count, 1);
+    assert_eq!(texts(for_bea), ["for all"]);
+    // Reading all of Bea's leaves Ada's own unread.
+    assert_eq!(store.mark_all_notifications_read(&bea).await.unwrap(), 1);
+    let unread = store.notifications(&ada, true, None, 10).await.unwrap();
+    assert_eq!(texts(unread), ["for ada"]);
 }

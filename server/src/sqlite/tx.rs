@@ -7,7 +7,7 @@ use app::model::{
 };
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
-use super::notifications::in_scope;
+use super::notifications::{readable, COLUMNS as NOTIFICATION_COLUMNS};
 use super::rows::{time, MessageRow, NotificationRow, SessionRow, MESSAGE_COLUMNS, SESSION_SELECT};
 use super::writer::Bracket;
 use crate::store::accounts::AuditEntry;
@@ -16,7 +16,7 @@ use crate::store::write::{
     DeliveryResult, HandoffUpdate, NewDelivery, NewHandoff, NewMessage, PauseRecord, PauseState,
     SessionPatch, Unread, WriteTx,
 };
-use crate::store::{Bot, BotScope, NewNotification, Result, SessionKey, StoreError};
+use crate::store::{Bot, NewNotification, Reader, Result, SessionKey, StoreError};
 
 /// Every shared transaction indexes the messages and sessions it added for search at its end,
 /// in one statement each (migration `index_at_commit`): while the `index_deferral` row is there,
@@ -321,6 +321,23 @@ impl WriteTx for SqliteTx<'_> {
         rows.into_iter().map(MessageRow::into_message).collect()
     }
 
+    async fn queued_behind(
+        &mut self,
+        bot_id: &str,
+        queued_at: i64,
+        handoff_id: i64,
+    ) -> Result<Vec<i64>> {
+        let mut statement = self.db.prepare_cached(
+            "select session_id from handoffs \
+             where bot_id = ?1 and state = 'queued' and (queued_at, id) > (?2, ?3) \
+             order by queued_at, id",
+        )?;
+        let ids = statement
+            .query_map(params![bot_id, queued_at, handoff_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<i64>>>()?;
+        Ok(ids)
+    }
+
     async fn open_handoff(&mut self, new: &NewHandoff<'_>) -> Result<i64> {
         let inserted = self
             .db
@@ -383,11 +400,11 @@ impl WriteTx for SqliteTx<'_> {
         at: i64,
     ) -> Result<Notification> {
         self.db
-            .prepare_cached(
-                "insert into notifications (bot_id, session_id, message, level, url, created_at) \
-                 values (?1, ?2, ?3, ?4, ?5, ?6) \
-                 returning id, bot_id, session_id, message, level, url, read_at, created_at",
-            )?
+            .prepare_cached(&format!(
+                "insert into notifications \
+                     (bot_id, session_id, message, level, url, created_at, recipient_id) \
+                 values (?1, ?2, ?3, ?4, ?5, ?6, ?7) returning {NOTIFICATION_COLUMNS}"
+            ))?
             .query_row(
                 params![
                     bot_id,
@@ -395,22 +412,22 @@ impl WriteTx for SqliteTx<'_> {
                     new.message,
                     new.level.as_str(),
                     new.url,
-                    at
+                    at,
+                    new.recipient_id
                 ],
                 NotificationRow::from_rusqlite,
             )?
             .into_notification()
     }
 
-    async fn notification(&mut self, scope: &BotScope, id: i64) -> Result<Option<Notification>> {
+    async fn notification(&mut self, reader: &Reader, id: i64) -> Result<Option<Notification>> {
         self.db
             .prepare_cached(&format!(
-                "select id, bot_id, session_id, message, level, url, read_at, created_at \
-                 from notifications where id = ?1 and {}",
-                in_scope(2)
+                "select {NOTIFICATION_COLUMNS} from notifications where id = ?1 and {}",
+                readable(2)
             ))?
             .query_row(
-                params![id, super::scope_json(scope)],
+                params![id, super::scope_json(&reader.bots), reader.person],
                 NotificationRow::from_rusqlite,
             )
             .optional()?
@@ -420,7 +437,7 @@ impl WriteTx for SqliteTx<'_> {
 
     async fn mark_notifications_read(
         &mut self,
-        scope: &BotScope,
+        reader: &Reader,
         id: Option<i64>,
         at: i64,
     ) -> Result<Vec<(String, i64)>> {
@@ -428,11 +445,10 @@ impl WriteTx for SqliteTx<'_> {
             "update notifications set read_at = ?1 \
              where read_at is null and (?2 is null or id = ?2) and {} \
              returning bot_id, id",
-            in_scope(3)
+            readable(3)
         ))?;
-        let rows = statement.query_map(params![at, id, super::scope_json(scope)], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
+        let params = params![at, id, super::scope_json(&reader.bots), reader.person];
+        let rows = statement.query_map(params, |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 

@@ -10,7 +10,7 @@ use app::model::{
 };
 
 use super::accounts::AuditEntry;
-use super::{Bot, BotScope, NewNotification, Result, SessionKey, StoreError};
+use super::{Bot, NewNotification, Reader, Result, SessionKey, StoreError};
 
 /// How a session's unread count moves.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -156,6 +156,14 @@ pub trait WriteTx: Send {
     async fn insert_pause(&mut self, record: &PauseRecord<'_>) -> Result<()>;
 
     /// Opens a queued handoff; answers its id. Fails with `Conflict` when one is open already.
+    /// The sessions whose queued handoff comes after a handoff queued at `queued_at` with id
+    /// `handoff_id` in the bot's queue, in queue order.
+    async fn queued_behind(
+        &mut self,
+        bot_id: &str,
+        queued_at: i64,
+        handoff_id: i64,
+    ) -> Result<Vec<i64>>;
     async fn open_handoff(&mut self, new: &NewHandoff<'_>) -> Result<i64>;
     /// Changes the open handoff `id` if it still has `version` (and then grows the version);
     /// answers whether it did.
@@ -172,13 +180,13 @@ pub trait WriteTx: Send {
         at: i64,
     ) -> Result<Notification>;
 
-    /// The notification, when it is in `scope`.
-    async fn notification(&mut self, scope: &BotScope, id: i64) -> Result<Option<Notification>>;
-    /// Marks the unread notifications of `scope` read (only `id`, when given); answers each one
+    /// The notification, when `reader` may read it.
+    async fn notification(&mut self, reader: &Reader, id: i64) -> Result<Option<Notification>>;
+    /// Marks the unread notifications `reader` may read as read (only `id`, when given); answers each one
     /// it marked, with its bot.
     async fn mark_notifications_read(
         &mut self,
-        scope: &BotScope,
+        reader: &Reader,
         id: Option<i64>,
         at: i64,
     ) -> Result<Vec<(String, i64)>>;

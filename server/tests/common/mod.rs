@@ -59,6 +59,16 @@ pub const AGENT_PASSWORD: &str = "agent-password-1";
 
 /// Adds an agent working on `bots` straight into the store; answers their password.
 pub async fn add_agent(app: &TestApp, email: &str, bots: &[&str]) -> String {
+    add_person(app, email, app::account::Role::Agent, bots).await
+}
+
+/// Adds a person of `role` straight into the store; answers their password.
+pub async fn add_person(
+    app: &TestApp,
+    email: &str,
+    role: app::account::Role,
+    bots: &[&str],
+) -> String {
     use server::store::accounts::NewUser;
     let new = NewUser {
         email: email.into(),
@@ -66,7 +76,7 @@ pub async fn add_agent(app: &TestApp, email: &str, bots: &[&str]) -> String {
         password_hash: server::accounts::hash_password(AGENT_PASSWORD)
             .await
             .expect("a password hash"),
-        role: app::account::Role::Agent,
+        role,
         bots: bots.iter().map(|b| b.to_string()).collect(),
     };
     app.store.create_user(&new).await.expect("a new agent");
@@ -346,13 +356,17 @@ impl TestApp {
 
     /// Opens a bot's event stream with the token in the `Authorization` header.
     pub async fn events(&self, bot_id: &str, since: Option<i64>) -> Events {
+        self.events_as(&self.token, bot_id, since).await
+    }
+
+    /// Opens a bot's event stream as the holder of `token`.
+    pub async fn events_as(&self, token: &str, bot_id: &str, since: Option<i64>) -> Events {
         let query = since.map(|s| format!("since={s}")).unwrap_or_default();
         let mut request = self
             .events_url(bot_id, &query)
             .into_client_request()
             .expect("a websocket request");
-        let bearer =
-            HeaderValue::from_str(&format!("Bearer {}", self.token)).expect("a header value");
+        let bearer = HeaderValue::from_str(&format!("Bearer {token}")).expect("a header value");
         request.headers_mut().insert("authorization", bearer);
         let (ws, response) = tokio_tungstenite::connect_async(request)
             .await
