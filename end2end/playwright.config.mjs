@@ -1,4 +1,5 @@
 // Playwright drives Debian's Chromium against the real release binary on a fresh database.
+import { presenceGrace } from './settings.mjs';
 import { defineConfig } from '@playwright/test';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,7 +31,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `./target/release/hitl --addr 127.0.0.1:${port} --database-url sqlite://${database} --api-token ${token} --bots-dir bots --admin-email admin@e2e.test --admin-password e2e-admin-password`,
+    command: `./target/release/hitl --addr 127.0.0.1:${port} --database-url sqlite://${database} --api-token ${token} --bots-dir bots --admin-email admin@e2e.test --admin-password e2e-admin-password --presence-grace-secs ${presenceGrace}`,
     cwd: '..',
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,

@@ -9,5 +9,7 @@ pub mod keyboard;
 pub mod message_view;
 pub mod profile;
 pub mod session_list;
+pub mod status_switch;
+pub mod team_panel;
 pub mod top_bar;
 pub mod user_menu;

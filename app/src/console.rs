@@ -23,6 +23,12 @@ pub struct Console {
     pub counts: RwSignal<SessionCounts>,
     /// Who is signed in (once known): whether a conversation is theirs, what they may do.
     pub me: RwSignal<Option<crate::account::Viewer>>,
+    /// The status the viewer chose (once known).
+    pub my_status: RwSignal<Option<crate::team::AgentStatus>>,
+    /// Bumped (at most twice a second) when the team or the queue moved: the team view fetches
+    /// again.
+    pub team_due: RwSignal<u64>,
+    team_pending: RwSignal<bool>,
     /// The open session (kept even when the list's filter hides it).
     pub current: RwSignal<Option<SessionOverview>>,
     pub convo: RwSignal<Conversation>,
@@ -56,6 +62,9 @@ impl Console {
             list: RwSignal::new(SessionList::default()),
             counts: RwSignal::new(SessionCounts::default()),
             me: RwSignal::new(None),
+            my_status: RwSignal::new(None),
+            team_due: RwSignal::new(0),
+            team_pending: RwSignal::new(false),
             current: RwSignal::new(None),
             convo: RwSignal::new(Conversation::default()),
             bell: RwSignal::new(Bell::default()),
@@ -75,6 +84,15 @@ impl Console {
 
     /// Applies one live event to the console's state.
     pub fn apply(&self, event: Event) {
+        if matches!(
+            event.kind,
+            EventKind::SessionCreated { .. }
+                | EventKind::SessionUpdated { .. }
+                | EventKind::SessionDeleted { .. }
+                | EventKind::AgentStatus { .. }
+        ) {
+            self.refresh_team_soon();
+        }
         match event.kind {
             EventKind::Resync => self.reload.update(|n| *n += 1),
             EventKind::SessionCreated { session, counts }
@@ -112,6 +130,12 @@ impl Console {
                 self.apply_counts(counts);
             }
             EventKind::NotificationRead { ids } => self.bell.update(|b| b.read_elsewhere(&ids)),
+            EventKind::AgentStatus { agent } => {
+                let mine = self.me.with_untracked(|m| m.as_ref().map(|v| v.id)) == Some(agent.id);
+                if mine {
+                    self.my_status.set(Some(agent.chosen_status));
+                }
+            }
             EventKind::NotificationCreated { notification } => {
                 let fresh = self
                     .bell
@@ -173,6 +197,22 @@ impl Console {
         set_timeout(
             move || toasts.update(|t| t.retain(|n| n.id != id)),
             Duration::from_secs(8),
+        );
+    }
+
+    fn refresh_team_soon(&self) {
+        if self.team_pending.get_untracked() {
+            return;
+        }
+        self.team_pending.set(true);
+        let (pending, due) = (self.team_pending, self.team_due);
+        set_timeout(
+            move || {
+                // `try_`: the agent may have left the console meanwhile.
+                let _ = pending.try_set(false);
+                let _ = due.try_update(|n| *n += 1);
+            },
+            Duration::from_millis(500),
         );
     }
 

@@ -506,6 +506,9 @@ pub struct NotificationList {
 pub enum EventKind {
     #[serde(rename = "message.created")]
     MessageCreated { message: Message },
+    /// How an agent of the bot stands: their status, load and capacity.
+    #[serde(rename = "agent.status")]
+    AgentStatus { agent: crate::team::AgentInfo },
     /// `counts` are the bot's list counts after the change (absent in events of older
     /// versions).
     #[serde(rename = "session.created")]
@@ -546,6 +549,7 @@ impl EventKind {
             EventKind::NotificationCreated { .. } => "notification.created",
             EventKind::NotificationRead { .. } => "notification.read",
             EventKind::SessionDeleted { .. } => "session.deleted",
+            EventKind::AgentStatus { .. } => "agent.status",
             EventKind::Resync => "resync",
         }
     }
@@ -560,6 +564,7 @@ impl EventKind {
             EventKind::NotificationCreated { notification } => notification.session_id,
             EventKind::NotificationRead { .. }
             | EventKind::SessionDeleted { .. }
+            | EventKind::AgentStatus { .. }
             | EventKind::Resync => None,
         }
     }

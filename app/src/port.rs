@@ -89,6 +89,18 @@ pub trait ConsolePort: Send + Sync + 'static {
         bot_id: &str,
         session_id: i64,
     ) -> Result<SessionOverview, AppError>;
+    /// The viewer as an agent of the bot: their status, load and capacity.
+    async fn me_as_agent(
+        &self,
+        viewer: &Viewer,
+        bot_id: &str,
+    ) -> Result<crate::team::AgentInfo, AppError>;
+    /// The viewer chooses their status.
+    async fn choose_status(
+        &self,
+        viewer: &Viewer,
+        status: crate::team::AgentStatus,
+    ) -> Result<(), AppError>;
     /// The agents of the bot.
     async fn agents(
         &self,

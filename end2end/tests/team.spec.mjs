@@ -2,6 +2,7 @@
 // owner's composer writes, an admin takes over or transfers with a note, and a reply written
 // against a stale view is refused with what came in, then sent once.
 import { test, expect, Api, unique, consoleUi, signInWithForm, watchErrors } from './helpers.mjs';
+import { presenceGrace } from '../settings.mjs';
 
 /** Makes an agent of the welcome bot; answers { id, name, email, password }. */
 async function newAgent(api, first) {
@@ -198,5 +199,44 @@ test('a reply written while the user wrote again is refused with the new message
     expect(agentTexts).toEqual(['I see, the invoice: let me check it.']);
   } finally {
     await context.close();
+  }
+});
+
+test('an agent sets Busy in the top bar and the admin\'s team view shows it live; with the browser killed they count as offline after the grace period, not before', async ({ page, browser, request, errors }) => {
+  const api = new Api(request);
+  const ada = await newAgent(api, 'Ada');
+  const { sessionId } = await queuedConversation(api, 'Tess');
+  await page.goto(`/modules/hitl?bot=welcome-bot&session=${sessionId}`);
+  const boss = team(page);
+  await expect(boss.connection).toHaveText('Live');
+  await page.getByRole('button', { name: 'Team' }).click();
+  const roster = page.getByRole('region', { name: 'Team' });
+  const adaRow = roster.getByRole('row').filter({ hasText: ada.name });
+  await expect(adaRow).toContainText('Offline');
+
+  const a = await signedIn(browser, errors, ada, sessionId);
+  let closed = false;
+  try {
+    const status = a.page.getByRole('combobox', { name: 'Your status' });
+    await expect(status).toHaveValue('online');
+    await expect(adaRow).toContainText('Online');
+    await expect(adaRow).toContainText('now');
+    await status.selectOption('busy');
+    await expect(adaRow).toContainText('Busy');
+    // The choice is kept: a reload shows it.
+    await a.page.reload();
+    await expect(a.page.getByRole('combobox', { name: 'Your status' })).toHaveValue('busy');
+
+    await a.ui.claim.click();
+    await expect(adaRow).toContainText('1/5');
+    // The browser dies without signing out.
+    await a.context.close();
+    closed = true;
+    const gone = Date.now();
+    await expect(adaRow).toContainText('Busy');
+    await expect(adaRow).toContainText('Offline (chose Busy)', { timeout: 10_000 });
+    expect(Date.now() - gone).toBeGreaterThanOrEqual(presenceGrace * 1000 - 500);
+  } finally {
+    if (!closed) await a.context.close();
   }
 });

@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod external;
+pub mod handoffs;
 pub mod rules;
 
 use std::collections::BTreeMap;
@@ -31,6 +32,8 @@ pub struct BotEntry {
     pub rules: Option<std::sync::Arc<Rules>>,
     /// A bot that runs elsewhere (webhook or Rasa), asked instead of rules.
     pub external: Option<external::External>,
+    /// How its queued conversations reach agents.
+    pub handoffs: handoffs::Settings,
     /// The bot-wide pause switch: while on, no user message reaches the bot.
     paused: AtomicBool,
 }
@@ -54,6 +57,7 @@ pub struct BotDefinition {
     /// The bot's Messenger page, when it has one.
     pub messenger: Option<crate::channels::messenger::Settings>,
     pub external: Option<external::Settings>,
+    pub handoffs: handoffs::Settings,
 }
 
 /// Every bot of this server, by id.
@@ -73,6 +77,7 @@ impl Bots {
                     name: d.name,
                     rules: d.rules.map(std::sync::Arc::new),
                     external: d.external.map(external::External::new),
+                    handoffs: d.handoffs,
                 };
                 (d.id, entry)
             })
@@ -136,6 +141,7 @@ pub fn load_definitions(dir: &Path) -> Result<Vec<BotDefinition>, LoadError> {
             rules: Some(file.rules),
             messenger: file.messenger,
             external: file.external,
+            handoffs: file.handoffs,
         });
     }
     if !definitions.iter().any(|d| d.id == WELCOME_BOT) {
@@ -145,6 +151,7 @@ pub fn load_definitions(dir: &Path) -> Result<Vec<BotDefinition>, LoadError> {
             rules: None,
             messenger: None,
             external: None,
+            handoffs: Default::default(),
         });
     }
     Ok(definitions)

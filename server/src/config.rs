@@ -53,6 +53,11 @@ pub struct Config {
     #[arg(long, env = "HITL_RETENTION_EVERY_MINUTES", default_value_t = 60)]
     pub retention_every_minutes: u64,
 
+    /// Seconds a person without an open console still counts as there (online, busy, away),
+    /// so a reload or a short network loss changes nothing; then they count as offline.
+    #[arg(long, env = "HITL_PRESENCE_GRACE_SECS", default_value_t = 45)]
+    pub presence_grace_secs: u64,
+
     /// Directory of bot definitions, one `<bot-id>.toml` per bot.
     #[arg(long, env = "HITL_BOTS_DIR", default_value = "bots")]
     pub bots_dir: PathBuf,

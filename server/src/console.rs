@@ -257,6 +257,27 @@ impl ConsolePort for EnginePort {
             .map_err(to_app)
     }
 
+    async fn me_as_agent(
+        &self,
+        viewer: &Viewer,
+        bot_id: &str,
+    ) -> Result<app::team::AgentInfo, AppError> {
+        may_work_on(viewer, bot_id)?;
+        self.engine.bot(bot_id).map_err(to_app)?;
+        self.engine.agent_info(bot_id, viewer).await.map_err(to_app)
+    }
+
+    async fn choose_status(
+        &self,
+        viewer: &Viewer,
+        status: app::team::AgentStatus,
+    ) -> Result<(), AppError> {
+        self.engine
+            .choose_status(viewer, status)
+            .await
+            .map_err(to_app)
+    }
+
     async fn agents(
         &self,
         viewer: &Viewer,

@@ -4,12 +4,14 @@
 mod analytics;
 mod bot_switch;
 pub mod clock;
+pub mod dispatch;
 mod handoffs;
 mod history;
 mod ingest;
 mod notify;
 pub mod outbox;
 mod pause;
+pub mod presence;
 mod reply;
 pub mod retention;
 mod sessions;
@@ -70,6 +72,7 @@ pub struct Engine {
     bots: Bots,
     outboxes: std::sync::OnceLock<Arc<Outboxes>>,
     sender_wake: tokio::sync::Notify,
+    presence: presence::Presence,
 }
 
 impl Engine {
@@ -85,7 +88,14 @@ impl Engine {
             bots,
             outboxes: Default::default(),
             sender_wake: tokio::sync::Notify::new(),
+            presence: presence::Presence::new(presence::DEFAULT_GRACE),
         }
+    }
+
+    /// How long a person without an open console still counts as there (set once at start).
+    pub fn with_presence_grace(mut self, grace: std::time::Duration) -> Self {
+        self.presence = presence::Presence::new(grace);
+        self
     }
 
     /// Connects the channels that push messages to users (set once at start; later calls are

@@ -18,6 +18,7 @@ mod notifications;
 mod outbound;
 mod pause;
 mod sessions;
+mod team;
 mod tokens;
 mod users;
 
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sessions::router())
         .merge(pause::router())
         .merge(handoffs::router())
+        .merge(team::router())
         .merge(notifications::router())
         .merge(outbound::router())
         .merge(events::router())

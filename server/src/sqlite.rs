@@ -289,6 +289,45 @@ impl crate::store::Store for SqliteStore {
     async fn session_counts(&self, bot_id: &str) -> Result<app::model::SessionCounts> {
         sessions::counts(&self.pool, bot_id).await
     }
+    async fn last_assigned(&self, bot_id: &str) -> Result<Vec<(i64, i64)>> {
+        Ok(sqlx::query_as(
+            "select assignee_id, max(assigned_at) from handoffs \
+             where bot_id = ?1 and assignee_id is not null group by assignee_id",
+        )
+        .bind(bot_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+    async fn queue(&self, bot_id: &str) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "select session_id from handoffs where bot_id = ?1 and state = 'queued' \
+             order by queued_at, id",
+        )
+        .bind(bot_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+    async fn agent_status(&self, user_id: i64) -> Result<Option<app::team::AgentStatus>> {
+        let status: Option<String> =
+            sqlx::query_scalar("select status from agent_settings where user_id = ?1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        status
+            .map(|s| {
+                app::team::AgentStatus::parse(&s)
+                    .ok_or_else(|| StoreError::Corrupt(format!("agent status {s}")))
+            })
+            .transpose()
+    }
+    async fn agent_capacity(&self, user_id: i64) -> Result<Option<i64>> {
+        let capacity: Option<Option<i64>> =
+            sqlx::query_scalar("select capacity from agent_settings where user_id = ?1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(capacity.flatten())
+    }
     async fn handoff_loads(&self, bot_id: &str) -> Result<Vec<(i64, i64)>> {
         Ok(sqlx::query_as(
             "select assignee_id, count(*) from handoffs \

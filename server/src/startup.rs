@@ -92,16 +92,16 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
     let bootstrap = config.api_token.as_deref().map(crate::secret::sha256_hex);
     let auth = Arc::new(Auth::new(bootstrap, accounts, config.secure_cookies));
 
-    let engine = Arc::new(Engine::new(
-        store.clone(),
-        Bus::new(config.event_buffer.max(1)),
-        bots,
-    ));
+    let engine = Arc::new(
+        Engine::new(store.clone(), Bus::new(config.event_buffer.max(1)), bots)
+            .with_presence_grace(Duration::from_secs(config.presence_grace_secs)),
+    );
     engine.set_outboxes(outboxes);
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let every = Duration::from_secs(config.retention_every_minutes.max(1) * 60);
     crate::engine::retention::spawn(engine.clone(), every, stopping.clone());
     crate::engine::outbox::spawn_sender(engine.clone(), stopping.clone());
+    crate::engine::dispatch::spawn(engine.clone(), stopping.clone());
     spawn_maintenance(store.clone(), stopping.clone());
     let state = AppState {
         engine: engine.clone(),

@@ -170,6 +170,14 @@ pub trait Store: history::HistoryStore + accounts::AccountStore + Send + Sync + 
     async fn session_counts(&self, bot_id: &str) -> Result<SessionCounts>;
     /// How many open handoffs of the bot each person owns (those owning none are absent).
     async fn handoff_loads(&self, bot_id: &str) -> Result<Vec<(i64, i64)>>;
+    /// When each person was last given a conversation of the bot (unix ms).
+    async fn last_assigned(&self, bot_id: &str) -> Result<Vec<(i64, i64)>>;
+    /// The bot's queued conversations (session ids), first in line first.
+    async fn queue(&self, bot_id: &str) -> Result<Vec<i64>>;
+    /// The status a person chose as an agent, if they ever chose one.
+    async fn agent_status(&self, user_id: i64) -> Result<Option<app::team::AgentStatus>>;
+    /// How many conversations the person owns at once, when set for them.
+    async fn agent_capacity(&self, user_id: i64) -> Result<Option<i64>>;
     /// Messages after the message `after`, oldest first; only those sent to the user (bot, agent
     /// and system lines) when `outgoing_only`: what a Converse client polls for.
     async fn messages_after(

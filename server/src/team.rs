@@ -1,31 +1,22 @@
-//! The agents of a bot as a team: the people who work on it (from the accounts) with how many
-//! of its conversations each owns (from the engine).
+//! The agents of a bot as a team: the people who work on it (from the accounts) as the engine
+//! sees them (status, load, capacity).
 
 use app::account::Viewer;
 use app::model::Assignee;
-use app::team::{AgentInfo, AgentList};
+use app::team::AgentList;
 
 use crate::accounts::Accounts;
 use crate::engine::{Engine, EngineError, Result};
 
-/// Every active person who works on the bot, by name.
+/// Every active person who works on the bot, by name, with their status, load and capacity.
 pub async fn agents(accounts: &Accounts, engine: &Engine, bot_id: &str) -> Result<AgentList> {
     engine.bot(bot_id)?;
-    let loads = engine.store().handoff_loads(bot_id).await?;
-    let load_of = |id: i64| loads.iter().find(|(a, _)| *a == id).map_or(0, |(_, n)| *n);
-    let mut agents: Vec<AgentInfo> = accounts
-        .store()
-        .users()
-        .await?
-        .into_iter()
-        .filter(|u| u.active && u.viewer.may_work_on(bot_id))
-        .map(|u| AgentInfo {
-            id: u.viewer.id,
-            is_admin: u.viewer.is_admin(),
-            open_handoffs: load_of(u.viewer.id),
-            name: u.viewer.name,
-        })
-        .collect();
+    let mut agents = Vec::new();
+    for user in accounts.store().users().await? {
+        if user.active && user.viewer.may_work_on(bot_id) {
+            agents.push(engine.agent_info(bot_id, &user.viewer).await?);
+        }
+    }
     agents.sort_by_key(|a| a.name.to_lowercase());
     Ok(AgentList { agents })
 }

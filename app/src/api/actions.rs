@@ -64,6 +64,18 @@ pub async fn take_over_session(
     port.take_over(&viewer, &bot_id, session_id).await
 }
 
+#[server(prefix = "/fn", client = CsrfClient, endpoint = "my_agent_info")]
+pub async fn my_agent_info(bot_id: String) -> Result<crate::team::AgentInfo, AppError> {
+    let (port, viewer) = crate::port::signed_in()?;
+    port.me_as_agent(&viewer, &bot_id).await
+}
+
+#[server(prefix = "/fn", client = CsrfClient, endpoint = "set_my_status")]
+pub async fn set_my_status(status: crate::team::AgentStatus) -> Result<(), AppError> {
+    let (port, viewer) = crate::port::signed_in()?;
+    port.choose_status(&viewer, status).await
+}
+
 #[server(prefix = "/fn", client = CsrfClient, endpoint = "bot_agents")]
 pub async fn bot_agents(bot_id: String) -> Result<crate::team::AgentList, AppError> {
     let (port, viewer) = crate::port::signed_in()?;

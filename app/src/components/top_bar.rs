@@ -5,6 +5,8 @@ use leptos::prelude::*;
 use crate::api::bot_ids;
 use crate::browser;
 use crate::components::bell::NotificationBell;
+use crate::components::status_switch::StatusSwitch;
+use crate::components::team_panel::TeamPanel;
 use crate::components::user_menu::UserMenu;
 use crate::console::use_console;
 use crate::format::url_escape;
@@ -57,6 +59,8 @@ pub fn TopBar() -> impl IntoView {
             >
                 {move || status.get().label()}
             </span>
+            <StatusSwitch/>
+            <TeamPanel/>
             <NotificationBell/>
             <UserMenu/>
         </header>

@@ -14,6 +14,7 @@ pub struct BotFile {
     pub rules: Rules,
     pub messenger: Option<crate::channels::messenger::Settings>,
     pub external: Option<super::external::Settings>,
+    pub handoffs: super::handoffs::Settings,
 }
 
 #[derive(Debug, Default)]
@@ -143,6 +144,8 @@ struct RawFile {
     rules: Vec<RawRule>,
     messenger: Option<crate::channels::messenger::Settings>,
     external: Option<super::external::Settings>,
+    #[serde(default)]
+    handoffs: super::handoffs::Settings,
 }
 
 #[derive(Deserialize)]
@@ -194,7 +197,9 @@ pub fn parse_file(text: &str) -> Result<BotFile, String> {
     if raw.external.is_some() && !rules.is_empty() {
         return Err("a bot has rules or an [external] bot, not both".into());
     }
+    raw.handoffs.check()?;
     Ok(BotFile {
+        handoffs: raw.handoffs,
         name: raw.name,
         rules: Rules { rules },
         messenger: raw.messenger,

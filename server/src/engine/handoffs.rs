@@ -59,6 +59,25 @@ impl Engine {
         apply(self.store(), change).await?.into_result()
     }
 
+    /// The dispatcher gives a queued conversation to `to`; refused with `Taken` when someone
+    /// has it by now, and `NotFound` when it is no longer queued.
+    pub async fn auto_assign(
+        &self,
+        bot_id: &str,
+        session_id: i64,
+        to: Assignee,
+    ) -> Result<SessionOverview> {
+        self.session(bot_id, session_id).await?;
+        let change = Take {
+            session_id,
+            assignee: to,
+            by: Actor::system(),
+            note: None,
+            way: Way::Auto,
+        };
+        apply(self.store(), change).await?.into_result()
+    }
+
     /// `by` hands the conversation to `to` (who must work on the bot: the caller checks), with
     /// an optional note for them.
     pub async fn assign(
@@ -90,6 +109,8 @@ enum Taken {
     Owned(Handoff),
     /// Not theirs to hand over.
     Refused(&'static str),
+    /// No longer queued (handed back to the bot meanwhile).
+    Gone,
 }
 
 impl Taken {
@@ -98,6 +119,7 @@ impl Taken {
             Taken::Done(session) => Ok(*session),
             Taken::Owned(handoff) => Err(EngineError::Taken(Box::new(handoff))),
             Taken::Refused(why) => Err(EngineError::Forbidden(why.into())),
+            Taken::Gone => Err(EngineError::NotFound("queued handoff")),
         }
     }
 }
@@ -124,6 +146,8 @@ enum Way {
     Assign(AssignRight),
     /// Taken from its owner by an admin.
     TakeOver,
+    /// Given from the queue by the dispatcher.
+    Auto,
 }
 
 struct Take {
@@ -150,7 +174,11 @@ impl Change for Take {
         }
         match (self.way, owner, &session.handoff) {
             // A claim of what someone else owns.
-            (Way::Claim, Some(_), Some(handoff)) => return Ok(Taken::Owned(handoff.clone())),
+            (Way::Claim | Way::Auto, Some(_), Some(handoff)) => {
+                return Ok(Taken::Owned(handoff.clone()))
+            }
+            // The dispatcher gives only what waits in the queue.
+            (Way::Auto, _, None) => return Ok(Taken::Gone),
             // Handing over what one does not own.
             (Way::Assign(AssignRight::OwnerOnly), owner, handoff) if owner != self.by.id => {
                 return Ok(Taken::Refused(match handoff {

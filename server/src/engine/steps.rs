@@ -326,10 +326,15 @@ enum Handover {
     Transfer,
     /// Given by someone else (an admin, or a token of nobody).
     Assign,
+    /// Given from the queue by the dispatcher.
+    Auto,
 }
 
 impl Handover {
     fn of(by: &Actor, to: &Assignee, owner: Option<i64>) -> Self {
+        if by.kind == ActorKind::System {
+            return Handover::Auto;
+        }
         let by_person = (by.kind == ActorKind::Agent).then_some(by.id).flatten();
         match (by_person == Some(to.id), owner) {
             (true, Some(owner)) if owner != to.id => Handover::TakeOver,
@@ -345,6 +350,7 @@ impl Handover {
             Handover::TakeOver => "handoff.taken_over",
             Handover::Transfer => "handoff.transferred",
             Handover::Assign => "handoff.assigned",
+            Handover::Auto => "handoff.auto_assigned",
         }
     }
 }
@@ -379,6 +385,7 @@ pub async fn assign(
         Handover::TakeOver => format!("{to} took the conversation over from {previous}"),
         Handover::Transfer => format!("{who} transferred the conversation to {to}"),
         Handover::Assign => format!("Assigned to {to} by {who}"),
+        Handover::Auto => format!("Assigned to {to}"),
     };
     let note = note.map(str::trim).filter(|n| !n.is_empty());
     if let Some(note) = note {
@@ -445,6 +452,7 @@ fn handover_notices(
             to.id,
             with_note(format!("{who} assigned you the conversation with {user}")),
         )),
+        Handover::Auto => notices.push((to.id, format!("You have a new conversation with {user}"))),
     }
     let giver = (by.kind == ActorKind::Agent).then_some(by.id).flatten();
     if let Some(owner) = before

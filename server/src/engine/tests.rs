@@ -26,6 +26,7 @@ async fn engine() -> (Engine, tempfile::TempDir) {
         rules: None,
         messenger: None,
         external: None,
+        handoffs: Default::default(),
     });
     for d in &definitions {
         store.upsert_bot(&d.id, &d.name).await.unwrap();

@@ -151,6 +151,11 @@ async fn stream(
         socket.send(WsMessage::Close(Some(frame))).await?;
         return Ok(());
     }
+    // While it is open its person counts as there (a token of nobody is nobody).
+    let _attendance = match access.caller.person() {
+        Some(viewer) => Some(engine.attend(viewer).await.map_err(ApiError::from)?),
+        None => None,
+    };
     // Subscribe before reading the log, so nothing falls between the two.
     let mut live = engine.bus().subscribe();
     let (oldest, latest) = engine.store().event_bounds().await?;

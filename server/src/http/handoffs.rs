@@ -1,10 +1,8 @@
-//! Owning a conversation: claim it, assign it to an agent of the bot, or take it over (admins);
-//! and the bot's agents to choose from.
+//! Owning a conversation: claim it, assign it to an agent of the bot, or take it over (admins).
 
 use app::model::SessionOverview;
-use app::team::AgentList;
 use axum::extract::State;
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::{Extension, Router};
 use serde::Deserialize;
 
@@ -28,7 +26,6 @@ pub fn router() -> Router<AppState> {
             "/v1/bots/{bot_id}/mod/hitl/sessions/{id}/takeover",
             post(sessions_take_over),
         )
-        .route("/v1/bots/{bot_id}/agents", get(bot_agents))
 }
 
 async fn sessions_claim(
@@ -89,14 +86,5 @@ async fn sessions_take_over(
     }
     Ok(Json(
         state.engine.take_over(&bot_id, id, &caller.actor()).await?,
-    ))
-}
-
-async fn bot_agents(
-    State(state): State<AppState>,
-    Path(bot_id): Path<String>,
-) -> Result<Json<AgentList>, ApiError> {
-    Ok(Json(
-        team::agents(&state.auth.accounts, &state.engine, &bot_id).await?,
     ))
 }

@@ -321,6 +321,26 @@ impl WriteTx for SqliteTx<'_> {
         rows.into_iter().map(MessageRow::into_message).collect()
     }
 
+    async fn set_agent_status(&mut self, user_id: i64, status: &str) -> Result<()> {
+        self.db
+            .prepare_cached(
+                "insert into agent_settings (user_id, status) values (?1, ?2) \
+                 on conflict (user_id) do update set status = excluded.status",
+            )?
+            .execute(params![user_id, status])?;
+        Ok(())
+    }
+
+    async fn set_agent_capacity(&mut self, user_id: i64, capacity: Option<i64>) -> Result<()> {
+        self.db
+            .prepare_cached(
+                "insert into agent_settings (user_id, capacity) values (?1, ?2) \
+                 on conflict (user_id) do update set capacity = excluded.capacity",
+            )?
+            .execute(params![user_id, capacity])?;
+        Ok(())
+    }
+
     async fn queued_behind(
         &mut self,
         bot_id: &str,

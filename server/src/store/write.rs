@@ -156,6 +156,10 @@ pub trait WriteTx: Send {
     async fn insert_pause(&mut self, record: &PauseRecord<'_>) -> Result<()>;
 
     /// Opens a queued handoff; answers its id. Fails with `Conflict` when one is open already.
+    /// Keeps the status a person chose as an agent.
+    async fn set_agent_status(&mut self, user_id: i64, status: &str) -> Result<()>;
+    /// Keeps how many conversations the person owns at once (`None`: their bot's number).
+    async fn set_agent_capacity(&mut self, user_id: i64, capacity: Option<i64>) -> Result<()>;
     /// The sessions whose queued handoff comes after a handoff queued at `queued_at` with id
     /// `handoff_id` in the bot's queue, in queue order.
     async fn queued_behind(

@@ -98,6 +98,14 @@ pub async fn spawn_app_configured(configure: fn(&mut Config)) -> TestApp {
 
 /// A server running the welcome bot plus the given `(bot id, bot file)` definitions.
 pub async fn spawn_app_with_bots(extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_with_bots_configured(extra, |_| {}).await
+}
+
+/// The same, with a configuration `configure` changes first.
+pub async fn spawn_app_with_bots_configured(
+    extra: &[(&str, &str)],
+    configure: fn(&mut Config),
+) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let bots_dir = dir.path().join("bots");
     std::fs::create_dir(&bots_dir).expect("a bots directory");
@@ -106,7 +114,8 @@ pub async fn spawn_app_with_bots(extra: &[(&str, &str)]) -> TestApp {
     for (id, definition) in extra {
         std::fs::write(bots_dir.join(format!("{id}.toml")), definition).expect("a bot file");
     }
-    start(dir, bots_dir).await
+    let database_url = format!("sqlite://{}", dir.path().join("hitl.db").display());
+    start_configured(dir, database_url, bots_dir, configure).await
 }
 
 async fn start(dir: TempDir, bots_dir: PathBuf) -> TestApp {
@@ -246,6 +255,18 @@ impl TestApp {
         let response = self
             .client
             .post(self.url(path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("the server answers");
+        Answer::read(response).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Answer {
+        let response = self
+            .client
+            .put(self.url(path))
             .bearer_auth(&self.token)
             .json(&body)
             .send()
