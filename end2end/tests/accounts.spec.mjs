@@ -79,6 +79,8 @@ test('an admin adds an agent who signs in with the temporary password, and makes
 
   await page.goto('/admin?tab=tokens');
   await expect(page.getByRole('heading', { name: 'API tokens' })).toBeVisible();
+  // As with the users form: what is typed before the bundle runs is not kept.
+  await page.waitForLoadState('networkidle');
   const name = unique('deploy');
   await page.getByLabel('Name (what uses it)').fill(name);
   await page.getByLabel('Bot').selectOption('welcome-bot');

@@ -211,3 +211,46 @@ test('what a bot sends renders in the chat: images, link buttons and quick repli
   await expect(chat.line('<img src=x onerror="window.__owned=1"> <b>bold?</b>')).toBeVisible();
   expect(await page.evaluate(() => window.__owned)).toBeUndefined();
 });
+
+test('visitors waiting for a person see their place in line, and it moves up live when the one ahead is claimed', async ({ browser, request, errors }) => {
+  const api = new Api(request);
+  const people = [];
+  try {
+    for (const first of ['Una', 'Vic', 'Wes']) {
+      const context = await browser.newContext({ viewport: { width: 400, height: 700 } });
+      watchErrors(context, errors);
+      const page = await context.newPage();
+      await page.goto('/chat/welcome-bot');
+      const chat = chatUi(page);
+      await expect(chat.status).toHaveText('Online');
+      const name = `${first} ${unique('line')}`;
+      await chat.nameButton.click();
+      await chat.nameInput.fill(name);
+      await chat.saveName.click();
+      await expect(chat.nameButton).toHaveText(name);
+      await say(chat, 'HITL_START');
+      const queue = page.getByRole('status').filter({ hasText: /in line/ });
+      await expect(queue).toHaveText(/^You are #\d+ in line\./);
+      const found = await api.call('GET', `${botPath}/mod/hitl/sessions?searchText=${encodeURIComponent(name)}`);
+      const session = found.sessions[0];
+      // The chat says what the console and the API say.
+      await expect(queue).toHaveText(`You are #${session.handoff.position} in line. A person will be with you soon.`);
+      people.push({ context, queue, session });
+    }
+    const [una, vic, wes] = people;
+    expect(vic.session.handoff.position).toBe(una.session.handoff.position + 1);
+    expect(wes.session.handoff.position).toBe(una.session.handoff.position + 2);
+
+    // An agent takes Una's conversation: the two behind her move up, and she is no longer in line.
+    const admin = await api.call('GET', '/api/v1/users');
+    const adminId = admin.users.find((u) => u.viewer.role === 'admin').viewer.id;
+    await api.call('POST', `${botPath}/mod/hitl/sessions/${una.session.id}/assign`, { userId: adminId });
+    const wesNow = wes.session.handoff.position - 1;
+    await expect(wes.queue).toHaveText(`You are #${wesNow} in line. A person will be with you soon.`, { timeout: 2_000 });
+    await expect(vic.queue).toHaveText(`You are #${vic.session.handoff.position - 1} in line. A person will be with you soon.`);
+    await expect(una.queue).toHaveCount(0);
+    expect((await api.session(wes.session.id)).handoff.position).toBe(wesNow);
+  } finally {
+    for (const { context } of people) await context.close();
+  }
+});

@@ -645,3 +645,72 @@ async fn an_agent_named_bot_is_still_a_person_joining() {
     assert_eq!(person["name"], "bot");
     chat.close().await;
 }
+
+#[tokio::test]
+async fn a_visitor_waiting_for_a_person_sees_their_place_in_line_move_up_live() {
+    let app = spawn_app().await;
+    common::add_agent(&app, "ada@test.local", &[WELCOME_BOT]).await;
+    let users = app.get("/api/v1/users").await.expect(200);
+    let ada = users["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["viewer"]["email"] == "ada@test.local")
+        .unwrap()["viewer"]["id"]
+        .as_i64()
+        .unwrap();
+    let mut chats = Vec::new();
+    let mut visitors = Vec::new();
+    for n in 0..3 {
+        let visitor = new_visitor(&app, None).await;
+        visitors.push(visitor.clone());
+        let (mut chat, _) = Chat::join(&app, &visitor, None).await;
+        chat.say(&format!("c{n}"), "HITL_START").await;
+        let told = chat.until(|f| f["type"] == "queue").await;
+        assert_eq!(told.last().unwrap()["position"], n + 1, "{told:?}");
+        chats.push(chat);
+    }
+    // A Converse user queued behind them sees the same line.
+    let converse = app.say("api-user", "HITL_START").await;
+    assert_eq!(converse["handoff"]["position"], 4, "{converse}");
+
+    // Ada takes the first: everyone behind moves up, live.
+    let first = app
+        .get(&welcome("/mod/hitl/sessions?limit=10"))
+        .await
+        .expect(200);
+    let oldest = first["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["handoff"]["position"] == 1)
+        .expect("someone is first")["id"]
+        .as_i64()
+        .unwrap();
+    app.post(
+        &welcome(&format!("/mod/hitl/sessions/{oldest}/assign")),
+        json!({ "userId": ada }),
+    )
+    .await
+    .expect(200);
+    let first_told = chats[0].until(|f| f["type"] == "queue").await;
+    assert_eq!(
+        first_told.last().unwrap()["position"],
+        Value::Null,
+        "a person has it"
+    );
+    let third_told = chats[2].until(|f| f["type"] == "queue").await;
+    assert_eq!(third_told.last().unwrap()["position"], 2);
+    let converse = app.say("api-user", "still waiting").await;
+    assert_eq!(converse["handoff"]["position"], 3, "{converse}");
+
+    // Coming back, a visitor is told where they stand right after the replay.
+    let second = chats.remove(1);
+    second.close().await;
+    let (mut again, _) = Chat::join(&app, &visitors[1], None).await;
+    let told = again.next().await;
+    assert_eq!(
+        (told["type"].as_str(), told["position"].as_i64()),
+        (Some("queue"), Some(1))
+    );
+}

@@ -17,6 +17,8 @@ pub struct ChatSignals {
     pub name: RwSignal<Option<String>>,
     /// The last thing the server refused, in words for the visitor.
     pub problem: RwSignal<Option<String>>,
+    /// Their place in line while they wait for a person.
+    pub place: RwSignal<Option<i64>>,
 }
 
 impl ChatSignals {
@@ -26,6 +28,7 @@ impl ChatSignals {
             status: RwSignal::new(ChatStatus::Connecting),
             name: RwSignal::new(None),
             problem: RwSignal::new(None),
+            place: RwSignal::new(None),
         }
     }
 }
@@ -203,6 +206,7 @@ mod browser {
                     s.transcript.update(|t| t.ack(&client_id, item));
                 }
                 ServerFrame::Named { name } => s.name.set(name),
+                ServerFrame::Queue { position } => s.place.set(position),
                 ServerFrame::Error { client_id, error } => {
                     if let Some(client_id) = client_id {
                         s.transcript.update(|t| t.fail(&client_id));

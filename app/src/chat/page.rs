@@ -111,6 +111,9 @@ fn ChatWindow(bot_id: String, bot_name: String, embedded: bool) -> impl IntoView
                     {line_view(entry.1, entry.2, connection)}
                 </For>
             </div>
+            {move || signals.place.get().map(|n| view! {
+                <p class="chat-queue" role="status">{format!("You are #{n} in line. A person will be with you soon.")}</p>
+            })}
             {move || signals.problem.get().map(|p| view! { <p class="chat-problem" role="alert">{p}</p> })}
             <Composer connection/>
         </div>

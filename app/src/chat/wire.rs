@@ -109,6 +109,13 @@ pub enum ServerFrame {
         #[serde(default)]
         name: Option<String>,
     },
+    /// The visitor's place in line while they wait for a person (1 is next); `None` once a
+    /// person has the conversation or the bot runs it. Sent whenever it changes (right after
+    /// `ready` when the visitor is in line).
+    Queue {
+        #[serde(default)]
+        position: Option<i64>,
+    },
     /// Something was refused; with `client_id` when it concerns one sent message.
     Error {
         #[serde(default, skip_serializing_if = "Option::is_none")]

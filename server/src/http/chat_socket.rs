@@ -53,6 +53,7 @@ pub async fn open(
                 session_id: None,
                 last: 0,
                 recent: Default::default(),
+                place_told: None,
             };
             if let Err(e) = chat.run(stopping).await {
                 tracing::debug!(error = %e, "chat socket ended");
@@ -80,6 +81,8 @@ struct Chat {
     last: i64,
     /// When the visitor's latest messages came, to refuse a flood.
     recent: std::collections::VecDeque<std::time::Instant>,
+    /// The place in line the visitor was last told (`None`: not in line, as a chat starts).
+    place_told: Option<i64>,
 }
 
 /// What became of a message the visitor sent.
@@ -107,6 +110,16 @@ impl Chat {
             name: visitor.name.clone(),
         })
         .await?;
+        if let Some(session_id) = self.session_id {
+            if let Some(session) = self
+                .engine
+                .store()
+                .session(&self.bot_id, session_id)
+                .await?
+            {
+                self.tell_place(&session).await?;
+            }
+        }
 
         let (sent_tx, mut sent_rx) = mpsc::channel::<Sent>(16);
         let work = spawn_worker(self.engine.clone(), sent_tx);
@@ -226,9 +239,26 @@ impl Chat {
             {
                 self.message(message).await?;
             }
+            EventKind::SessionUpdated { session, .. } if Some(session.id) == self.session_id => {
+                self.tell_place(session).await?;
+            }
             _ => {}
         }
         Ok(())
+    }
+
+    /// Tells the visitor their place in line when it changed since they were last told.
+    async fn tell_place(&mut self, session: &app::model::SessionOverview) -> Result<(), ChatError> {
+        let place = session
+            .handoff
+            .as_ref()
+            .filter(|h| h.state == app::model::HandoffState::Queued)
+            .and_then(|h| h.position);
+        if self.place_told == place {
+            return Ok(());
+        }
+        self.place_told = place;
+        self.send(&ServerFrame::Queue { position: place }).await
     }
 
     async fn message(&mut self, message: &app::model::Message) -> Result<(), ChatError> {
