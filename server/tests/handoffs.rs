@@ -3,7 +3,7 @@
 
 pub mod common;
 
-use common::{add_agent, spawn_app, welcome, TestApp, TOKEN};
+use common::{add_agent, spawn_app, token_for, user_id, welcome, TestApp, TOKEN};
 use serde_json::{json, Value};
 
 /// An agent of the welcome bot and a token that acts as them; answers (their id, token).
@@ -16,31 +16,6 @@ async fn agent_with_token(app: &TestApp, email: &str) -> (i64, String) {
 async fn admin_with_token(app: &TestApp, email: &str) -> (i64, String) {
     common::add_person(app, email, app::account::Role::Admin, &[]).await;
     token_for(app, email).await
-}
-
-async fn token_for(app: &TestApp, email: &str) -> (i64, String) {
-    let id = user_id(app, email).await;
-    let made = app
-        .post(
-            "/api/v1/tokens",
-            json!({ "name": format!("{email}'s script"), "userId": id }),
-        )
-        .await
-        .expect(201);
-    (id, made["token"].as_str().unwrap().to_string())
-}
-
-/// The id of the user with this email, as the users API lists them.
-async fn user_id(app: &TestApp, email: &str) -> i64 {
-    let users = app.get("/api/v1/users").await.expect(200);
-    users["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["viewer"]["email"] == email)
-        .expect("the user is listed")["viewer"]["id"]
-        .as_i64()
-        .unwrap()
 }
 
 /// A POST with another bearer token; answers status and body.

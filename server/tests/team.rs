@@ -41,23 +41,7 @@ async fn call_as(
 /// An agent of the team bot with a token of theirs; answers (id, token).
 async fn agent(app: &TestApp, email: &str) -> (i64, String) {
     add_agent(app, email, &[TEAM_BOT]).await;
-    let users = app.get("/api/v1/users").await.expect(200);
-    let id = users["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["viewer"]["email"] == email)
-        .expect("the agent is listed")["viewer"]["id"]
-        .as_i64()
-        .unwrap();
-    let made = app
-        .post(
-            "/api/v1/tokens",
-            json!({ "name": format!("{email}'s console"), "userId": id }),
-        )
-        .await
-        .expect(201);
-    (id, made["token"].as_str().unwrap().to_string())
+    common::token_for(app, email).await
 }
 
 /// A console of the agent: an open event stream of the team bot.

@@ -650,15 +650,7 @@ async fn an_agent_named_bot_is_still_a_person_joining() {
 async fn a_visitor_waiting_for_a_person_sees_their_place_in_line_move_up_live() {
     let app = spawn_app().await;
     common::add_agent(&app, "ada@test.local", &[WELCOME_BOT]).await;
-    let users = app.get("/api/v1/users").await.expect(200);
-    let ada = users["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["viewer"]["email"] == "ada@test.local")
-        .unwrap()["viewer"]["id"]
-        .as_i64()
-        .unwrap();
+    let ada = common::user_id(&app, "ada@test.local").await;
     let mut chats = Vec::new();
     let mut visitors = Vec::new();
     for n in 0..3 {

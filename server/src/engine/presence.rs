@@ -160,8 +160,7 @@ impl Engine {
         })
     }
 
-    /// `viewer` chooses a status; answers them as the bot `bot_id` shows them (any bot of theirs
-    /// when `None`).
+    /// `viewer` chooses a status (kept); their bots hear of it when they are known here.
     pub async fn choose_status(&self, viewer: &Viewer, status: AgentStatus) -> Result<()> {
         let change = ChooseStatus {
             user_id: viewer.id,

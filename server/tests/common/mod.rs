@@ -83,6 +83,32 @@ pub async fn add_person(
     AGENT_PASSWORD.to_string()
 }
 
+/// A token that acts as the user with this email; answers (their id, the token).
+pub async fn token_for(app: &TestApp, email: &str) -> (i64, String) {
+    let id = user_id(app, email).await;
+    let made = app
+        .post(
+            "/api/v1/tokens",
+            json!({ "name": format!("{email}'s script"), "userId": id }),
+        )
+        .await
+        .expect(201);
+    (id, made["token"].as_str().unwrap().to_string())
+}
+
+/// The id of the user with this email, as the users API lists them.
+pub async fn user_id(app: &TestApp, email: &str) -> i64 {
+    let users = app.get("/api/v1/users").await.expect(200);
+    users["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["viewer"]["email"] == email)
+        .expect("the user is listed")["viewer"]["id"]
+        .as_i64()
+        .unwrap()
+}
+
 /// A server running the repository's bots (the welcome bot) on a fresh database.
 pub async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -252,21 +278,17 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Answer {
-        let response = self
-            .client
-            .post(self.url(path))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .expect("the server answers");
-        Answer::read(response).await
+        self.send_json(reqwest::Method::POST, path, body).await
     }
 
     pub async fn put(&self, path: &str, body: Value) -> Answer {
+        self.send_json(reqwest::Method::PUT, path, body).await
+    }
+
+    async fn send_json(&self, method: reqwest::Method, path: &str, body: Value) -> Answer {
         let response = self
             .client
-            .put(self.url(path))
+            .request(method, self.url(path))
             .bearer_auth(&self.token)
             .json(&body)
             .send()
