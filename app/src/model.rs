@@ -385,6 +385,9 @@ pub struct Handoff {
     /// Grows with every change of it: a change is made against the version it was decided on.
     #[serde(default)]
     pub version: i64,
+    /// When it goes back to the bot for want of a message, if that timer runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returns_at: Option<DateTime<Utc>>,
 }
 
 impl Handoff {

@@ -89,6 +89,23 @@ pub trait ConsolePort: Send + Sync + 'static {
         bot_id: &str,
         session_id: i64,
     ) -> Result<SessionOverview, AppError>;
+    /// The owner (or an admin) keeps the conversation: its return to the bot is put off.
+    async fn keep(
+        &self,
+        viewer: &Viewer,
+        bot_id: &str,
+        session_id: i64,
+    ) -> Result<SessionOverview, AppError>;
+    /// The owner (or an admin) ends the handoff: back to the bot, or resolved (`resolved`),
+    /// with an optional last message to the user.
+    async fn close(
+        &self,
+        viewer: &Viewer,
+        bot_id: &str,
+        session_id: i64,
+        resolved: bool,
+        message: Option<String>,
+    ) -> Result<SessionOverview, AppError>;
     /// The viewer as an agent of the bot: their status, load and capacity.
     async fn me_as_agent(
         &self,

@@ -22,12 +22,15 @@ export function freePort() {
   });
 }
 
-/** Starts `target/release/hitl` on `port` and `database`; answers once /healthz says ok. */
-export async function startServer(port, database, log) {
+/**
+ * Starts `target/release/hitl` on `port` and `database` with the bots of `botsDir`; answers once
+ * /healthz says ok.
+ */
+export async function startServer(port, database, log, botsDir = 'bots') {
   const child = spawn(
     path.join(root, 'target/release/hitl'),
     ['--addr', `127.0.0.1:${port}`, '--database-url', `sqlite://${database}`,
-     '--api-token', token, '--bots-dir', 'bots',
+     '--api-token', token, '--bots-dir', botsDir,
      '--admin-email', admin.email, '--admin-password', admin.password],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -73,8 +76,16 @@ export class OwnServer {
     this.database = path.join(os.tmpdir(), `hitl-e2e-${name}-${process.pid}-${Date.now()}.db`);
   }
 
-  static async run(testInfo, name, fn) {
+  /** `bots`: extra bot files (`{ id: toml }`) next to the repository's. */
+  static async run(testInfo, name, fn, bots = {}) {
     const own = new OwnServer(name);
+    if (Object.keys(bots).length > 0) {
+      own.botsDir = fs.mkdtempSync(path.join(os.tmpdir(), `hitl-e2e-bots-${name}-`));
+      for (const file of fs.readdirSync(path.join(root, 'bots'))) {
+        fs.copyFileSync(path.join(root, 'bots', file), path.join(own.botsDir, file));
+      }
+      for (const [id, toml] of Object.entries(bots)) fs.writeFileSync(path.join(own.botsDir, `${id}.toml`), toml);
+    }
     own.port = await freePort();
     own.origin = `http://127.0.0.1:${own.port}`;
     try {
@@ -86,11 +97,12 @@ export class OwnServer {
     } finally {
       await own.stop();
       for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${own.database}${suffix}`, { force: true });
+      if (own.botsDir) fs.rmSync(own.botsDir, { recursive: true, force: true });
     }
   }
 
   async start() {
-    this.child = await startServer(this.port, this.database, this.log);
+    this.child = await startServer(this.port, this.database, this.log, this.botsDir);
   }
 
   async stop() {

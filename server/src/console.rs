@@ -11,6 +11,7 @@ use app::model::{
 use app::port::ConsolePort;
 
 use crate::accounts::{reader_of, scope_of, Accounts};
+use crate::engine::close::Ending;
 use crate::engine::{AssignRight, Engine, EngineError, Target};
 use crate::team;
 
@@ -253,6 +254,49 @@ impl ConsolePort for EnginePort {
         }
         self.engine
             .take_over(bot_id, session_id, &viewer.actor())
+            .await
+            .map_err(to_app)
+    }
+
+    async fn keep(
+        &self,
+        viewer: &Viewer,
+        bot_id: &str,
+        session_id: i64,
+    ) -> Result<SessionOverview, AppError> {
+        may_work_on(viewer, bot_id)?;
+        let right = if viewer.is_admin() {
+            AssignRight::Admin
+        } else {
+            AssignRight::OwnerOnly
+        };
+        self.engine
+            .keep(bot_id, session_id, &viewer.actor(), right)
+            .await
+            .map_err(to_app)
+    }
+
+    async fn close(
+        &self,
+        viewer: &Viewer,
+        bot_id: &str,
+        session_id: i64,
+        resolved: bool,
+        message: Option<String>,
+    ) -> Result<SessionOverview, AppError> {
+        may_work_on(viewer, bot_id)?;
+        let right = if viewer.is_admin() {
+            AssignRight::Admin
+        } else {
+            AssignRight::OwnerOnly
+        };
+        let ending = if resolved {
+            Ending::Resolved
+        } else {
+            Ending::ReturnToBot
+        };
+        self.engine
+            .close_handoff(bot_id, session_id, &viewer.actor(), right, ending, message)
             .await
             .map_err(to_app)
     }

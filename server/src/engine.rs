@@ -4,11 +4,13 @@
 mod analytics;
 mod bot_switch;
 pub mod clock;
+pub mod close;
 pub mod dispatch;
 mod handoffs;
 mod history;
 mod ingest;
 mod notify;
+pub mod offline;
 pub mod outbox;
 mod pause;
 pub mod presence;
@@ -18,6 +20,7 @@ mod sessions;
 pub mod steps;
 #[cfg(test)]
 mod tests;
+pub mod timers;
 mod visitors;
 
 use std::sync::Arc;

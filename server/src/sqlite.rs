@@ -25,7 +25,9 @@ use sqlx::SqlitePool;
 
 use crate::store::event_format;
 use crate::store::write::{DynChange, Output};
-use crate::store::{Bot, BotScope, CommitHook, Delivery, Durability, Result, StoreError};
+use crate::store::{
+    Bot, BotScope, CommitHook, Delivery, DueTimer, Durability, Queued, Result, StoreError,
+};
 use rows::now_ms;
 
 impl From<sqlx::Error> for StoreError {
@@ -298,14 +300,60 @@ impl crate::store::Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?)
     }
-    async fn queue(&self, bot_id: &str) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar(
-            "select session_id from handoffs where bot_id = ?1 and state = 'queued' \
-             order by queued_at, id",
+    async fn queue(&self, bot_id: &str) -> Result<Vec<Queued>> {
+        let rows: Vec<(i64, u32, String)> = sqlx::query_as(
+            "select session_id, lapses, excluded from handoffs \
+             where bot_id = ?1 and state = 'queued' order by queued_at, id",
         )
         .bind(bot_id)
         .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(session_id, lapses, excluded)| {
+                let excluded = serde_json::from_str(&excluded)
+                    .map_err(|e| StoreError::Corrupt(format!("handoff excluded: {e}")))?;
+                Ok(Queued {
+                    session_id,
+                    lapses,
+                    excluded,
+                })
+            })
+            .collect()
+    }
+    async fn owned_by(&self, bot_id: &str, person: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "select session_id from handoffs \
+             where bot_id = ?1 and state = 'assigned' and assignee_id = ?2 order by id",
+        )
+        .bind(bot_id)
+        .bind(person)
+        .fetch_all(&self.pool)
         .await?)
+    }
+    async fn open_handoffs(&self) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "select bot_id, session_id from handoffs where state <> 'closed' order by id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+    async fn due_timers(&self, now: i64, limit: u32) -> Result<Vec<DueTimer>> {
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+            "select id, bot_id, session_id from timers \
+             where state = 'pending' and due_at <= ?1 order by due_at, id limit ?2",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, bot_id, session_id)| DueTimer {
+                id,
+                bot_id,
+                session_id,
+            })
+            .collect())
     }
     async fn agent_status(&self, user_id: i64) -> Result<Option<app::team::AgentStatus>> {
         let status: Option<String> =

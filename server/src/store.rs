@@ -120,6 +120,22 @@ pub struct Reader {
     pub person: Option<i64>,
 }
 
+/// A conversation in a bot's queue, with those who let an offer of it lapse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    pub session_id: i64,
+    pub lapses: u32,
+    pub excluded: Vec<i64>,
+}
+
+/// A timer that came due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueTimer {
+    pub id: i64,
+    pub bot_id: String,
+    pub session_id: i64,
+}
+
 /// A message waiting to be sent to a user over a channel that pushes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
@@ -172,8 +188,14 @@ pub trait Store: history::HistoryStore + accounts::AccountStore + Send + Sync + 
     async fn handoff_loads(&self, bot_id: &str) -> Result<Vec<(i64, i64)>>;
     /// When each person was last given a conversation of the bot (unix ms).
     async fn last_assigned(&self, bot_id: &str) -> Result<Vec<(i64, i64)>>;
-    /// The bot's queued conversations (session ids), first in line first.
-    async fn queue(&self, bot_id: &str) -> Result<Vec<i64>>;
+    /// The bot's queued conversations, first in line first.
+    async fn queue(&self, bot_id: &str) -> Result<Vec<Queued>>;
+    /// The sessions of the bot whose open handoff `person` owns.
+    async fn owned_by(&self, bot_id: &str, person: i64) -> Result<Vec<i64>>;
+    /// Every conversation with an open handoff, with its bot.
+    async fn open_handoffs(&self) -> Result<Vec<(String, i64)>>;
+    /// Pending timers due at `now` (unix ms), earliest first, at most `limit`.
+    async fn due_timers(&self, now: i64, limit: u32) -> Result<Vec<DueTimer>>;
     /// The status a person chose as an agent, if they ever chose one.
     async fn agent_status(&self, user_id: i64) -> Result<Option<app::team::AgentStatus>>;
     /// How many conversations the person owns at once, when set for them.

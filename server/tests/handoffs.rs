@@ -553,3 +553,68 @@ async fn the_agents_of_a_bot_are_listed_with_what_they_own() {
         .await
         .expect_error(404, "not_found");
 }
+
+#[tokio::test]
+async fn the_owner_gives_a_conversation_back_with_a_last_message_or_closes_it_as_resolved() {
+    let app = spawn_app().await;
+    let (_, ada) = agent_with_token(&app, "ada@test.local").await;
+    let (_, bea) = agent_with_token(&app, "bea@test.local").await;
+    let id = paused_conversation(&app, "u1").await;
+    let module = format!("/v1/bots/{}/mod/hitl/sessions", common::WELCOME_BOT);
+    let close = &format!("{module}/{id}/close");
+    let (status, _) = post_as(&app, &ada, &format!("{module}/{id}/claim"), json!({})).await;
+    assert_eq!(status, 200);
+
+    let (status, body) = post_as(&app, &bea, close, json!({ "message": "bye" })).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("not_assignee")),
+        "{body}"
+    );
+    let (status, body) = post_as(&app, &ada, close, json!({ "reason": "gone" })).await;
+    assert_eq!(status, 422, "{body}");
+
+    let (status, body) = post_as(
+        &app,
+        &ada,
+        close,
+        json!({ "message": "Glad I could help, bye!" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["isPaused"].as_bool(), &body["handoff"]),
+        (Some(false), &Value::Null)
+    );
+    let messages = app.messages(id).await;
+    let last: Vec<(&str, &str)> = messages
+        .iter()
+        .rev()
+        .take(2)
+        .map(|m| (m["source"].as_str().unwrap(), m["text"].as_str().unwrap()))
+        .collect();
+    assert!(
+        last.contains(&("agent", "Glad I could help, bye!")),
+        "the user got the last word: {last:?}"
+    );
+    let (status, body) = post_as(&app, &ada, close, json!({})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
+
+    // Again, closed as resolved: the line says so.
+    let again = paused_conversation(&app, "u1").await;
+    assert_eq!(again, id);
+    let (status, _) = post_as(&app, &ada, close, json!({ "reason": "resolved" })).await;
+    assert_eq!(status, 200);
+    let lines = system_lines(&app.messages(id).await);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with(": resolved") && l.starts_with("Resumed by")),
+        "{lines:?}"
+    );
+    let (status, _) = post_as(&app, &ada, &format!("{module}/999999/close"), json!({})).await;
+    assert_eq!(status, 404);
+}

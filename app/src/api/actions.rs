@@ -64,6 +64,24 @@ pub async fn take_over_session(
     port.take_over(&viewer, &bot_id, session_id).await
 }
 
+#[server(prefix = "/fn", client = CsrfClient, endpoint = "keep_session")]
+pub async fn keep_session(bot_id: String, session_id: i64) -> Result<SessionOverview, AppError> {
+    let (port, viewer) = crate::port::signed_in()?;
+    port.keep(&viewer, &bot_id, session_id).await
+}
+
+#[server(prefix = "/fn", client = CsrfClient, endpoint = "close_session")]
+pub async fn close_session(
+    bot_id: String,
+    session_id: i64,
+    resolved: bool,
+    message: Option<String>,
+) -> Result<SessionOverview, AppError> {
+    let (port, viewer) = crate::port::signed_in()?;
+    port.close(&viewer, &bot_id, session_id, resolved, message)
+        .await
+}
+
 #[server(prefix = "/fn", client = CsrfClient, endpoint = "my_agent_info")]
 pub async fn my_agent_info(bot_id: String) -> Result<crate::team::AgentInfo, AppError> {
     let (port, viewer) = crate::port::signed_in()?;

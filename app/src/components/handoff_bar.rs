@@ -1,10 +1,14 @@
 //! Who owns the open conversation, under its header: "Queued 03:12 (#2)" or "Assigned to Bea",
-//! with what the viewer may do about it: Claim, Take over (admins), Assign… or Transfer….
+//! with what the viewer may do about it: Claim, Take over (admins), Assign… or Transfer…, Return
+//! to bot… (with a last message, or closed as resolved), and while it runs, the countdown to its
+//! return to the bot with Keep.
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-use crate::api::{assign_session, bot_agents, claim_session, take_over_session};
+use crate::api::{
+    assign_session, bot_agents, claim_session, close_session, keep_session, take_over_session,
+};
 use crate::console::{use_console, Console};
 use crate::error::AppError;
 use crate::format::stopwatch;
@@ -40,6 +44,7 @@ fn HandoffLine() -> impl IntoView {
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let picking = RwSignal::new(false);
+    let closing = RwSignal::new(false);
     let claim = move |_| {
         run(console, busy, error, "Could not claim it", |bot, id| {
             claim_session(bot, id)
@@ -50,7 +55,13 @@ fn HandoffLine() -> impl IntoView {
             take_over_session(bot, id)
         })
     };
+    let keep = move |_| {
+        run(console, busy, error, "Could not keep it", |bot, id| {
+            keep_session(bot, id)
+        })
+    };
     let may_hand_over = move || mine() || console.is_admin();
+    let returns_at = move || handoff().and_then(|h| h.returns_at);
     view! {
             <div class="handoff-bar" role="group" aria-label="Ownership">
                 <span
@@ -61,6 +72,19 @@ fn HandoffLine() -> impl IntoView {
                 >
                     {move || handoff().map(|h| chip(&h, me(), console.now.get()))}
                 </span>
+ <Show when=move || returns_at().is_some()>
+                    <span class="handoff-timer" role="timer" aria-label="Back to the bot">
+                        {move || {
+                            returns_at()
+                                .map(|at| format!("Back to the bot in {}", stopwatch(at, console.now.get())))
+                        }}
+                    </span>
+                    <Show when=may_hand_over>
+                        <button class="keep" disabled=move || busy.get() on:click=keep>
+                            "Keep"
+                        </button>
+                    </Show>
+                </Show>
                 <Show when=queued>
                     <button class="claim" disabled=move || busy.get() on:click=claim>
                         "Claim"
@@ -82,6 +106,18 @@ fn HandoffLine() -> impl IntoView {
                 </Show>
                 <Show when=move || picking.get()>
                     <AssignForm picking busy error transfer=Signal::derive(mine)/>
+                </Show>
+                <Show when=move || may_hand_over() || (queued() && other().is_none())>
+                    <button
+                        class="close-handoff"
+                        aria-expanded=move || closing.get().to_string()
+                        on:click=move |_| closing.update(|c| *c = !*c)
+                    >
+                        "Return to bot…"
+                    </button>
+                </Show>
+                <Show when=move || closing.get()>
+                    <CloseForm closing busy error/>
                 </Show>
                 <Show when=move || error.get().is_some()>
                     <p class="error" role="alert">{move || error.get()}</p>
@@ -146,6 +182,54 @@ fn run<F, Fut>(
         }
         let _ = busy.try_set(false);
     });
+}
+
+/// Ending the handoff: a last message to the user (optional), then back to the bot, or closed
+/// as resolved.
+#[component]
+fn CloseForm(
+    closing: RwSignal<bool>,
+    busy: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let console = use_console();
+    let message = RwSignal::new(String::new());
+    let end = move |resolved: bool| {
+        let text = message.get_untracked();
+        let message = Some(text).filter(|m| !m.trim().is_empty());
+        let failed = if resolved {
+            "Could not close it"
+        } else {
+            "Could not give it back"
+        };
+        run(console, busy, error, failed, move |bot, id| {
+            close_session(bot, id, resolved, message)
+        });
+        closing.set(false);
+    };
+    view! {
+        <form class="close-form" on:submit=move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            end(false);
+        }>
+            <textarea
+                aria-label="Last message to the user"
+                placeholder="Last message to the user (optional)"
+                maxlength="4000"
+                rows="2"
+                prop:value=move || message.get()
+                on:input=move |ev| message.set(event_target_value(&ev))
+            ></textarea>
+            <button type="submit" disabled=move || busy.get()>"Give back to the bot"</button>
+            <button type="button" disabled=move || busy.get() on:click=move |_| end(true)>
+                "Close as resolved"
+            </button>
+            <button type="button" class="secondary" on:click=move |_| closing.set(false)>
+                "Cancel"
+            </button>
+        </form>
+    }
+    .into_any()
 }
 
 /// Choosing who gets the conversation, with a note for them.
@@ -265,6 +349,7 @@ mod tests {
             queued_at: DateTime::from_timestamp(1_000_000, 0).unwrap(),
             assigned_at: None,
             version: 1,
+            returns_at: None,
         }
     }
 

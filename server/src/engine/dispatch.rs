@@ -86,23 +86,37 @@ pub fn choose(mode: Assignment, candidates: &[Candidate]) -> Option<&Candidate> 
 }
 
 impl Engine {
-    /// Gives the bot's queued conversations to its online agents while any has room.
+    /// Gives the bot's queued conversations to its online agents while any has room. One
+    /// whose offers lapsed is not offered to those who let it lapse, and after the bot's
+    /// number of offers to nobody: it waits for a claim.
     pub async fn dispatch(&self, bot_id: &str) -> Result<()> {
-        let mode = self.bot(bot_id)?.handoffs.assignment;
+        let settings = &self.bot(bot_id)?.handoffs;
+        let mode = settings.assignment;
         if mode == Assignment::Manual {
             return Ok(());
         }
         loop {
-            let Some(session_id) = self.store().queue(bot_id).await?.first().copied() else {
-                return Ok(());
-            };
             let candidates = self.candidates(bot_id).await?;
-            let Some(chosen) = choose(mode, &candidates) else {
+            let next = self
+                .store()
+                .queue(bot_id)
+                .await?
+                .into_iter()
+                .filter(|q| q.lapses <= settings.max_reoffers)
+                .find_map(|q| {
+                    let open: Vec<Candidate> = candidates
+                        .iter()
+                        .filter(|c| !q.excluded.contains(&c.id))
+                        .cloned()
+                        .collect();
+                    choose(mode, &open).map(|c| (q.session_id, c.clone()))
+                });
+            let Some((session_id, chosen)) = next else {
                 return Ok(());
             };
             let to = Assignee {
                 id: chosen.id,
-                name: chosen.name.clone(),
+                name: chosen.name,
             };
             match self.auto_assign(bot_id, session_id, to).await {
                 // Taken meanwhile (a claim won), or gone: look at the queue again.

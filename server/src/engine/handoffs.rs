@@ -37,7 +37,8 @@ impl Engine {
             note: None,
             way: Way::Claim,
         };
-        apply(self.store(), change).await?.into_result()
+        let session = apply(self.store(), change).await?.into_result()?;
+        self.timed(session).await
     }
 
     /// An admin takes the conversation from whoever owns it (the caller checks they are an
@@ -56,7 +57,8 @@ impl Engine {
             note: None,
             way: Way::TakeOver,
         };
-        apply(self.store(), change).await?.into_result()
+        let session = apply(self.store(), change).await?.into_result()?;
+        self.timed(session).await
     }
 
     /// The dispatcher gives a queued conversation to `to`; refused with `Taken` when someone
@@ -75,7 +77,8 @@ impl Engine {
             note: None,
             way: Way::Auto,
         };
-        apply(self.store(), change).await?.into_result()
+        let session = apply(self.store(), change).await?.into_result()?;
+        self.timed(session).await
     }
 
     /// `by` hands the conversation to `to` (who must work on the bot: the caller checks), with
@@ -97,7 +100,86 @@ impl Engine {
             note,
             way: Way::Assign(right),
         };
-        apply(self.store(), change).await?.into_result()
+        let session = apply(self.store(), change).await?.into_result()?;
+        self.timed(session).await
+    }
+}
+
+impl Engine {
+    /// The owner (or an admin: `right`) keeps the conversation: the count towards its return
+    /// to the bot starts again.
+    pub async fn keep(
+        &self,
+        bot_id: &str,
+        session_id: i64,
+        by: &Actor,
+        right: AssignRight,
+    ) -> Result<SessionOverview> {
+        self.session(bot_id, session_id).await?;
+        let change = Keep {
+            session_id,
+            by: by.clone(),
+            right,
+        };
+        match apply(self.store(), change).await? {
+            Kept::Done(session) => self.timed(*session).await,
+            Kept::NotOwner => Err(EngineError::Forbidden(
+                "only its owner or an admin may keep this conversation".into(),
+            )),
+            Kept::Unowned => Err(EngineError::NotFound("assigned handoff")),
+        }
+    }
+}
+
+enum Kept {
+    Done(Box<SessionOverview>),
+    NotOwner,
+    /// Nobody owns it (with the bot, or queued).
+    Unowned,
+}
+
+struct Keep {
+    session_id: i64,
+    by: Actor,
+    right: AssignRight,
+}
+
+#[async_trait::async_trait]
+impl Change for Keep {
+    type Output = Kept;
+
+    async fn apply(&self, tx: &mut dyn WriteTx) -> crate::store::Result<Kept> {
+        let at = Clock::start().tick();
+        let session = tx
+            .session(self.session_id)
+            .await?
+            .ok_or(crate::store::StoreError::NotFound("session"))?;
+        let Some(owner) = session.handoff.as_ref().and_then(Handoff::owner_id) else {
+            return Ok(Kept::Unowned);
+        };
+        if self.right == AssignRight::OwnerOnly && self.by.id != Some(owner) {
+            return Ok(Kept::NotOwner);
+        }
+        Ok(match steps::keep(tx, &session, &self.by, at).await? {
+            Some(session) => Kept::Done(Box::new(session)),
+            // Changed meanwhile: kept as it is now.
+            None => Kept::Done(Box::new(
+                tx.session(self.session_id)
+                    .await?
+                    .ok_or(crate::store::StoreError::NotFound("session"))?,
+            )),
+        })
+    }
+}
+
+impl Engine {
+    /// The session with its timers armed for the change just made, so its answer shows them.
+    async fn timed(&self, session: SessionOverview) -> Result<SessionOverview> {
+        if self.bot(&session.bot_id)?.handoffs.timing().is_off() {
+            return Ok(session);
+        }
+        self.arm_timers(&session.bot_id, session.id).await?;
+        self.session(&session.bot_id, session.id).await
     }
 }
 

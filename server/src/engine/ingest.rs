@@ -6,12 +6,14 @@
 use std::sync::Arc;
 
 use app::model::{Actor, ActorKind, Content, Message, Profile, SessionOverview, Source};
+use app::team::AgentStatus;
 
 use super::clock::Clock;
 use super::outbox;
 use super::steps::{self, PauseChange, Recorded};
 use super::{Engine, EngineError, Result};
 use crate::bots::action::Action;
+use crate::bots::handoffs::NoAgent;
 use crate::bots::rules::{Context, Rules};
 use crate::channels::Outboxes;
 use crate::store::write::{apply, Change, WriteTx};
@@ -69,6 +71,7 @@ impl Engine {
             incoming,
             delivery_key,
             rules,
+            no_agent: self.no_agent_answer(&bot.id),
         };
         let Some(mut turn) = apply(self.store(), turn).await? else {
             return Ok(None);
@@ -97,6 +100,7 @@ impl Engine {
                     outboxes: self.outboxes(),
                     session_id: turn.session.id,
                     answer,
+                    no_agent: self.no_agent_answer(&bot.id),
                 },
             )
             .await?;
@@ -112,6 +116,17 @@ impl Engine {
             message: turn.message,
             session: turn.session,
         }))
+    }
+
+    /// What the user is told instead of a handoff when the bot answers them while no agent is
+    /// online, if it does.
+    fn no_agent_answer(&self, bot_id: &str) -> Option<String> {
+        let settings = &self.bot(bot_id).ok()?.handoffs;
+        let nobody = self
+            .presence
+            .with_status(bot_id, AgentStatus::Online)
+            .is_empty();
+        (settings.no_agent == NoAgent::Answer && nobody).then(|| settings.no_agent_message.clone())
     }
 
     /// A bot or backend sends a message to a user outside a conversation turn (the outbound REST
@@ -168,6 +183,8 @@ struct UserTurn {
     incoming: Incoming,
     delivery_key: Option<String>,
     rules: Option<Arc<Rules>>,
+    /// Told to the user instead of a handoff by the bot (no agent is online).
+    no_agent: Option<String>,
 }
 
 #[async_trait::async_trait]
@@ -205,8 +222,12 @@ impl Change for UserTurn {
         // Only a rule marked `while_paused` (the user's own way back to the bot) resumes. The
         // line says "the user", not their name: names change and belong to the profile.
         let resumer = Actor::new(ActorKind::User, None, "the user");
-        let applied =
-            apply_actions(tx, &self.outboxes, session, actions, &resumer, &mut clock).await?;
+        let acting = Acting {
+            outboxes: &self.outboxes,
+            resumer: &resumer,
+            no_agent: self.no_agent.as_deref(),
+        };
+        let applied = apply_actions(tx, &acting, session, actions, &mut clock).await?;
         Ok(Some(Turn {
             message,
             replies: applied.replies,
@@ -228,6 +249,7 @@ struct BotAnswer {
     outboxes: Arc<Outboxes>,
     session_id: i64,
     answer: Answer,
+    no_agent: Option<String>,
 }
 
 #[async_trait::async_trait]
@@ -269,15 +291,12 @@ impl Change for BotAnswer {
             let replies = Vec::new();
             return Ok(Applied { session, replies });
         }
-        apply_actions(
-            tx,
-            &self.outboxes,
-            session,
-            actions,
-            &Actor::bot(),
-            &mut clock,
-        )
-        .await
+        let acting = Acting {
+            outboxes: &self.outboxes,
+            resumer: &Actor::bot(),
+            no_agent: self.no_agent.as_deref(),
+        };
+        apply_actions(tx, &acting, session, actions, &mut clock).await
     }
 }
 
@@ -287,14 +306,26 @@ struct Applied {
     replies: Vec<Message>,
 }
 
+/// What applying a bot's actions needs: the channels that push, who resumes (the user, through
+/// a rule marked `while_paused`, or the bot), and what the user is told instead of a handoff
+/// while no agent is online (if the bot says so).
+struct Acting<'a> {
+    outboxes: &'a Outboxes,
+    resumer: &'a Actor,
+    no_agent: Option<&'a str>,
+}
+
+/// The line agents read when the bot kept a conversation it would have handed over.
+pub const NOBODY_ONLINE: &str = "Nobody was online to take the conversation: the bot keeps it";
+
 /// What a bot decided, applied in order: replies, notifications (an empty one is left out
-/// rather than failing the user's message), pauses by the bot, resumes by `resumer`.
+/// rather than failing the user's message), pauses by the bot (or, with nobody online and the
+/// bot's say-so, a message instead), resumes.
 async fn apply_actions(
     tx: &mut dyn WriteTx,
-    outboxes: &Outboxes,
+    acting: &Acting<'_>,
     mut session: SessionOverview,
     actions: Vec<Action>,
-    resumer: &Actor,
     clock: &mut Clock,
 ) -> crate::store::Result<Applied> {
     let mut replies = Vec::new();
@@ -310,7 +341,7 @@ async fn apply_actions(
                     clock.tick(),
                 )
                 .await?;
-                outbox::queue(tx, outboxes, &r.session, &r.message, &content).await?;
+                outbox::queue(tx, acting.outboxes, &r.session, &r.message, &content).await?;
                 session = r.session;
                 replies.push(r.message);
             }
@@ -325,6 +356,19 @@ async fn apply_actions(
                 let new = NewNotification::about(session.id, message, level, url);
                 steps::notify(tx, &session.bot_id, &new, clock.tick()).await?;
             }
+            Action::Pause { .. } if !session.is_paused && acting.no_agent.is_some() => {
+                let text = acting.no_agent.unwrap_or_default().to_string();
+                let content = Content::Text { text };
+                let (at, system) = (clock.tick(), Actor::system());
+                let r = steps::outgoing_message(tx, session.id, Source::Bot, &system, &content, at)
+                    .await?;
+                outbox::queue(tx, acting.outboxes, &r.session, &r.message, &content).await?;
+                replies.push(r.message);
+                let line = NOBODY_ONLINE.to_string();
+                session = steps::system_line(tx, session.id, line, clock.tick())
+                    .await?
+                    .session;
+            }
             Action::Pause { reason } => {
                 let change = PauseChange::new(true, Actor::bot(), reason);
                 session = steps::set_paused(tx, session.id, &change, clock.tick())
@@ -332,7 +376,7 @@ async fn apply_actions(
                     .0;
             }
             Action::Unpause { reason } => {
-                let change = PauseChange::new(false, resumer.clone(), reason);
+                let change = PauseChange::new(false, acting.resumer.clone(), reason);
                 session = steps::set_paused(tx, session.id, &change, clock.tick())
                     .await?
                     .0;

@@ -24,6 +24,7 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(45);
 /// The people who opened a console since the server started.
 pub struct Presence {
     grace: Duration,
+    started: DateTime<Utc>,
     people: Mutex<HashMap<i64, Person>>,
 }
 
@@ -37,14 +38,38 @@ struct Person {
     /// so a late expiry of an earlier one does nothing.
     departure: u64,
     gone: bool,
+    /// Since when they count as offline (chosen, or gone), while they do.
+    offline_since: Option<DateTime<Utc>>,
 }
 
 impl Person {
+    /// Someone not seen since `since` (when the server started).
+    fn new(viewer: &Viewer, chosen: AgentStatus, since: DateTime<Utc>) -> Self {
+        Person {
+            viewer: viewer.clone(),
+            chosen,
+            consoles: 0,
+            last_seen: Utc::now(),
+            departure: 0,
+            gone: true,
+            offline_since: Some(since),
+        }
+    }
+
     fn status(&self) -> AgentStatus {
         if self.gone {
             AgentStatus::Offline
         } else {
             self.chosen
+        }
+    }
+
+    /// Notes when they went offline, after a change of their status.
+    fn settle(&mut self) {
+        match (self.status(), self.offline_since) {
+            (AgentStatus::Offline, None) => self.offline_since = Some(Utc::now()),
+            (AgentStatus::Offline, Some(_)) => {}
+            _ => self.offline_since = None,
         }
     }
 }
@@ -53,6 +78,7 @@ impl Presence {
     pub fn new(grace: Duration) -> Self {
         Presence {
             grace,
+            started: Utc::now(),
             people: Mutex::new(HashMap::new()),
         }
     }
@@ -66,6 +92,15 @@ impl Presence {
         self.people()
             .get(&id)
             .map(|p| (p.status(), p.chosen, p.consoles, p.last_seen))
+    }
+
+    /// Since when `id` counts as offline, while they do: for one not seen since the server
+    /// started, since it started.
+    pub fn offline_since(&self, id: i64) -> Option<DateTime<Utc>> {
+        match self.people().get(&id) {
+            Some(p) => p.offline_since,
+            None => Some(self.started),
+        }
     }
 
     /// The people who are there with `status` and work on the bot.
@@ -112,6 +147,7 @@ impl Drop for Attendance {
                 match people.get_mut(&person) {
                     Some(p) if p.consoles == 0 && p.departure == departure && !p.gone => {
                         p.gone = true;
+                        p.settle();
                         true
                     }
                     _ => false,
@@ -134,21 +170,18 @@ impl Engine {
             .await?
             .unwrap_or_default();
         let changed = {
+            let started = self.presence.started;
             let mut people = self.presence.people();
-            let person = people.entry(viewer.id).or_insert_with(|| Person {
-                viewer: viewer.clone(),
-                chosen,
-                consoles: 0,
-                last_seen: Utc::now(),
-                departure: 0,
-                gone: true,
-            });
+            let person = people
+                .entry(viewer.id)
+                .or_insert_with(|| Person::new(viewer, chosen, started));
             let before = person.status();
             person.viewer = viewer.clone();
             person.consoles += 1;
             person.last_seen = Utc::now();
             person.departure += 1;
             person.gone = false;
+            person.settle();
             person.status() != before
         };
         if changed {
@@ -172,6 +205,7 @@ impl Engine {
             match people.get_mut(&viewer.id) {
                 Some(p) => {
                     p.chosen = status;
+                    p.settle();
                     true
                 }
                 None => false,
@@ -238,15 +272,11 @@ impl Engine {
 
     /// Remembers the person (offline) so their bots can be told of them.
     fn presence_known(&self, viewer: &Viewer) {
+        let started = self.presence.started;
         let mut people = self.presence.people();
-        people.entry(viewer.id).or_insert_with(|| Person {
-            viewer: viewer.clone(),
-            chosen: AgentStatus::default(),
-            consoles: 0,
-            last_seen: Utc::now(),
-            departure: 0,
-            gone: true,
-        });
+        people
+            .entry(viewer.id)
+            .or_insert_with(|| Person::new(viewer, AgentStatus::default(), started));
     }
 
     /// The person as an agent of the bot: status, load and capacity.

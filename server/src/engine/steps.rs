@@ -28,6 +28,8 @@ pub struct PauseChange {
     pub actor: Actor,
     /// Never blank: a blank reason is no reason.
     pub reason: Option<String>,
+    /// Why the handoff closes, when this resumes the bot.
+    pub closes_as: &'static str,
 }
 
 impl PauseChange {
@@ -38,6 +40,15 @@ impl PauseChange {
             reason: reason
                 .map(|r| r.trim().to_string())
                 .filter(|r| !r.is_empty()),
+            closes_as: RETURNED_TO_BOT,
+        }
+    }
+
+    /// The same resume, closing the handoff for `reason` (a close reason).
+    pub fn closing_as(self, reason: &'static str) -> Self {
+        PauseChange {
+            closes_as: reason,
+            ..self
         }
     }
 
@@ -256,7 +267,7 @@ pub async fn set_paused(
         tx.open_handoff(&new).await?;
     } else if let Some(handoff) = &current.handoff {
         let close = HandoffUpdate::Close {
-            reason: RETURNED_TO_BOT,
+            reason: change.closes_as,
             at,
         };
         tx.update_handoff(handoff.id, handoff.version, &close)
@@ -369,7 +380,13 @@ pub async fn assign(
     let Some(handoff) = &session.handoff else {
         return Err(StoreError::NotFound("handoff"));
     };
-    let update = HandoffUpdate::Assign { assignee, at };
+    let handover = Handover::of(by, assignee, handoff.owner_id());
+    let offered = !matches!(handover, Handover::Claim | Handover::TakeOver);
+    let update = HandoffUpdate::Assign {
+        assignee,
+        offered,
+        at,
+    };
     if !tx
         .update_handoff(handoff.id, handoff.version, &update)
         .await?
@@ -377,7 +394,6 @@ pub async fn assign(
         let now = session_of(tx, session.id).await?;
         return now.handoff.map(Err).ok_or(StoreError::NotFound("handoff"));
     }
-    let handover = Handover::of(by, assignee, handoff.owner_id());
     let previous = handoff.owner_name();
     let (to, who) = (&assignee.name, &by.name);
     let mut text = match handover {
@@ -421,6 +437,91 @@ pub async fn assign(
         notify(tx, &after.bot_id, &new, at).await?;
     }
     Ok(Ok(after))
+}
+
+/// Puts the assigned handoff of `session` back in the queue, where it keeps its place, with
+/// `line` for the agents; `lapsed` names an owner who let an offer lapse. Answers the session
+/// after it, or `None` when the handoff changed meanwhile (then nothing is written).
+pub async fn requeue(
+    tx: &mut dyn WriteTx,
+    session: &SessionOverview,
+    lapsed: Option<i64>,
+    line: String,
+    at: i64,
+) -> Result<Option<SessionOverview>> {
+    let Some(handoff) = session
+        .handoff
+        .as_ref()
+        .filter(|h| h.state == HandoffState::Assigned)
+    else {
+        return Ok(None);
+    };
+    let update = HandoffUpdate::Requeue { lapsed, at };
+    if !tx
+        .update_handoff(handoff.id, handoff.version, &update)
+        .await?
+    {
+        return Ok(None);
+    }
+    let content = Content::System {
+        text: line,
+        paused: None,
+    };
+    let system = Actor::system();
+    let message = tx
+        .insert_message(&NewMessage {
+            session_id: session.id,
+            source: Source::System,
+            actor_kind: system.kind,
+            actor_id: None,
+            author: Some(&system.name),
+            content: &content,
+            at,
+        })
+        .await?;
+    let patch = SessionPatch {
+        last_event_on: Some(at),
+        last_message_id: Some(message.id),
+        ..SessionPatch::default()
+    };
+    let after = patched(tx, session.id, &patch).await?;
+    let detail = format!("handoff {} from user {}", handoff.id, handoff.owner_name());
+    let audit =
+        AuditEntry::about_session(&system, "handoff.requeued", &after.bot_id, after.id, detail);
+    tx.append_audit(&audit, at).await?;
+    let mut kinds = message_and_session(tx, &message, &after).await?;
+    // Those queued after it are one place further back now.
+    if let Some(back) = &after.handoff {
+        kinds.extend(queue_moved(tx, &after.bot_id, back).await?);
+    }
+    tx.append_events(&after.bot_id, kinds, at).await?;
+    Ok(Some(after))
+}
+
+/// The owner keeps the conversation: its inactivity count starts again. Answers the session
+/// after it, or `None` when the handoff changed meanwhile.
+pub async fn keep(
+    tx: &mut dyn WriteTx,
+    session: &SessionOverview,
+    by: &Actor,
+    at: i64,
+) -> Result<Option<SessionOverview>> {
+    let Some(handoff) = &session.handoff else {
+        return Ok(None);
+    };
+    let update = HandoffUpdate::Keep { at };
+    if !tx
+        .update_handoff(handoff.id, handoff.version, &update)
+        .await?
+    {
+        return Ok(None);
+    }
+    let detail = format!("handoff {}", handoff.id);
+    let audit = AuditEntry::about_session(by, "handoff.kept", &session.bot_id, session.id, detail);
+    tx.append_audit(&audit, at).await?;
+    updated(tx, session, &SessionPatch::default(), at)
+        .await
+        .map(Some)
 }
 
 /// Who hears of a handover besides the conversation's line: the one who gets it, unless they

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::auth::Caller;
 use super::extract::{Json, Path};
 use super::{ApiError, AppState};
+use crate::engine::close::Ending;
 use crate::engine::AssignRight;
 use crate::team;
 
@@ -26,6 +27,72 @@ pub fn router() -> Router<AppState> {
             "/v1/bots/{bot_id}/mod/hitl/sessions/{id}/takeover",
             post(sessions_take_over),
         )
+        .route(
+            "/v1/bots/{bot_id}/mod/hitl/sessions/{id}/keep",
+            post(sessions_keep),
+        )
+        .route(
+            "/v1/bots/{bot_id}/mod/hitl/sessions/{id}/close",
+            post(sessions_close),
+        )
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum CloseReason {
+    #[default]
+    ReturnedToBot,
+    Resolved,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CloseRequest {
+    #[serde(default)]
+    reason: CloseReason,
+    message: Option<String>,
+}
+
+async fn sessions_close(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((bot_id, id)): Path<(String, i64)>,
+    Json(body): Json<CloseRequest>,
+) -> Result<Json<SessionOverview>, ApiError> {
+    let ending = match body.reason {
+        CloseReason::ReturnedToBot => Ending::ReturnToBot,
+        CloseReason::Resolved => Ending::Resolved,
+    };
+    let right = right_of(&caller);
+    Ok(Json(
+        state
+            .engine
+            .close_handoff(&bot_id, id, &caller.actor(), right, ending, body.message)
+            .await?,
+    ))
+}
+
+/// Admins may act on anything; a person on what they own; a token of nobody acts as today's
+/// full-rights token.
+fn right_of(caller: &Caller) -> AssignRight {
+    match caller.person() {
+        Some(viewer) if !viewer.is_admin() => AssignRight::OwnerOnly,
+        _ => AssignRight::Admin,
+    }
+}
+
+async fn sessions_keep(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((bot_id, id)): Path<(String, i64)>,
+) -> Result<Json<SessionOverview>, ApiError> {
+    let right = right_of(&caller);
+    Ok(Json(
+        state
+            .engine
+            .keep(&bot_id, id, &caller.actor(), right)
+            .await?,
+    ))
 }
 
 async fn sessions_claim(
@@ -52,12 +119,7 @@ async fn sessions_assign(
     Json(body): Json<AssignRequest>,
 ) -> Result<Json<SessionOverview>, ApiError> {
     let to = team::assignee(&state.auth.accounts, &bot_id, body.user_id).await?;
-    // Admins assign anything; a person hands over what they own; a token of nobody acts as
-    // today's full-rights token.
-    let right = match caller.person() {
-        Some(viewer) if !viewer.is_admin() => AssignRight::OwnerOnly,
-        _ => AssignRight::Admin,
-    };
+    let right = right_of(&caller);
     Ok(Json(
         state
             .engine

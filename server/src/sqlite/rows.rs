@@ -46,6 +46,7 @@ pub struct SessionRow {
     pub h_queued_at: Option<i64>,
     pub h_assigned_at: Option<i64>,
     pub h_position: Option<i64>,
+    pub h_returns_at: Option<i64>,
 }
 
 /// Sessions with their last message, in one query (no query per row).
@@ -62,7 +63,9 @@ pub const SESSION_SELECT: &str = "select s.id, s.bot_id, s.channel, s.user_id, s
      case when h.state = 'queued' then \
          (select count(*) from handoffs q where q.bot_id = h.bot_id and q.state = 'queued' \
             and (q.queued_at < h.queued_at or (q.queued_at = h.queued_at and q.id <= h.id))) \
-     end as h_position \
+     end as h_position, \
+     (select t.due_at from timers t where t.handoff_id = h.id and t.state = 'pending' \
+        and t.kind = 'inactivity_return') as h_returns_at \
      from sessions s left join messages m on m.id = s.last_message_id \
      left join handoffs h on h.session_id = s.id and h.state <> 'closed'";
 
@@ -105,6 +108,7 @@ impl SessionRow {
             h_queued_at: r.get(32)?,
             h_assigned_at: r.get(33)?,
             h_position: r.get(34)?,
+            h_returns_at: r.get(35)?,
         })
     }
 
@@ -131,6 +135,7 @@ impl SessionRow {
             queued_at: time(queued_at),
             assigned_at: self.h_assigned_at.map(time),
             version: self.h_version.unwrap_or(1),
+            returns_at: self.h_returns_at.map(time),
         }))
     }
 

@@ -13,8 +13,8 @@ use super::writer::Bracket;
 use crate::store::accounts::AuditEntry;
 use crate::store::event_format::{encode, EVENT_VERSION};
 use crate::store::write::{
-    DeliveryResult, HandoffUpdate, NewDelivery, NewHandoff, NewMessage, PauseRecord, PauseState,
-    SessionPatch, Unread, WriteTx,
+    DeliveryResult, HandoffTimes, HandoffUpdate, NewDelivery, NewHandoff, NewMessage, NewTimer,
+    PauseRecord, PauseState, SessionPatch, Timer, TimerState, Unread, WriteTx,
 };
 use crate::store::{Bot, NewNotification, Reader, Result, SessionKey, StoreError};
 
@@ -393,14 +393,45 @@ impl WriteTx for SqliteTx<'_> {
         update: &HandoffUpdate<'_>,
     ) -> Result<bool> {
         let changed = match update {
-            HandoffUpdate::Assign { assignee, at } => self
+            HandoffUpdate::Assign {
+                assignee,
+                offered,
+                at,
+            } => self
                 .db
                 .prepare_cached(
                     "update handoffs set state = 'assigned', assignee_id = ?3, \
-                         assignee_name = ?4, assigned_at = ?5, version = version + 1 \
+                         assignee_name = ?4, assigned_at = ?5, active_at = ?5, offered = ?6, \
+                         version = version + 1 \
                      where id = ?1 and version = ?2 and state <> 'closed'",
                 )?
-                .execute(params![id, version, assignee.id, assignee.name, at])?,
+                .execute(params![
+                    id,
+                    version,
+                    assignee.id,
+                    assignee.name,
+                    at,
+                    offered
+                ])?,
+            HandoffUpdate::Requeue { lapsed, at } => self
+                .db
+                .prepare_cached(
+                    "update handoffs set state = 'queued', assignee_id = null, \
+                         assignee_name = null, assigned_at = null, active_at = ?3, offered = 0, \
+                         lapses = lapses + (?4 is not null), \
+                         excluded = case when ?4 is null then excluded \
+                                         else json_insert(excluded, '$[#]', ?4) end, \
+                         version = version + 1 \
+                     where id = ?1 and version = ?2 and state <> 'closed'",
+                )?
+                .execute(params![id, version, at, lapsed])?,
+            HandoffUpdate::Keep { at } => self
+                .db
+                .prepare_cached(
+                    "update handoffs set active_at = ?3, version = version + 1 \
+                     where id = ?1 and version = ?2 and state <> 'closed'",
+                )?
+                .execute(params![id, version, at])?,
             HandoffUpdate::Close { reason, at } => self
                 .db
                 .prepare_cached(
@@ -411,6 +442,99 @@ impl WriteTx for SqliteTx<'_> {
                 .execute(params![id, version, at, reason])?,
         };
         Ok(changed == 1)
+    }
+
+    async fn handoff_times(&mut self, id: i64) -> Result<Option<HandoffTimes>> {
+        let row = self
+            .db
+            .prepare_cached(
+                "select coalesce(active_at, queued_at), offered, lapses, excluded \
+                 from handoffs where id = ?1",
+            )?
+            .query_row([id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, bool>(1)?,
+                    r.get::<_, u32>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .optional()?;
+        row.map(|(active_at, offered, lapses, excluded)| {
+            let excluded = serde_json::from_str(&excluded)
+                .map_err(|e| StoreError::Corrupt(format!("handoff {id} excluded: {e}")))?;
+            Ok(HandoffTimes {
+                active_at,
+                offered,
+                lapses,
+                excluded,
+            })
+        })
+        .transpose()
+    }
+
+    async fn timers_of(&mut self, handoff_id: i64) -> Result<Vec<Timer>> {
+        let mut statement = self.db.prepare_cached(
+            "select id, kind, guard_version, basis, due_at, state from timers \
+             where handoff_id = ?1 order by id",
+        )?;
+        let rows = statement
+            .query_map([handoff_id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(id, kind, guard_version, basis, due_at, state)| {
+                let state = TimerState::parse(&state)
+                    .ok_or_else(|| StoreError::Corrupt(format!("timer {id} is {state:?}")))?;
+                Ok(Timer {
+                    id,
+                    kind,
+                    guard_version,
+                    basis,
+                    due_at,
+                    state,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_timer(&mut self, new: &NewTimer<'_>) -> Result<i64> {
+        Ok(self
+            .db
+            .prepare_cached(
+                "insert into timers (kind, bot_id, session_id, handoff_id, guard_version, basis, \
+                                     due_at) \
+                 values (?1, ?2, ?3, ?4, ?5, ?6, ?7) returning id",
+            )?
+            .query_row(
+                params![
+                    new.kind,
+                    new.bot_id,
+                    new.session_id,
+                    new.handoff_id,
+                    new.guard_version,
+                    new.basis,
+                    new.due_at
+                ],
+                |r| r.get(0),
+            )?)
+    }
+
+    async fn finish_timer(&mut self, id: i64, state: TimerState, at: i64) -> Result<()> {
+        self.db
+            .prepare_cached(
+                "update timers set state = ?2, done_at = ?3 where id = ?1 and state = 'pending'",
+            )?
+            .execute(params![id, state.as_str(), at])?;
+        Ok(())
     }
 
     async fn insert_notification(

@@ -62,10 +62,84 @@ pub struct NewHandoff<'a> {
 /// A change of an open handoff.
 #[derive(Debug, Clone)]
 pub enum HandoffUpdate<'a> {
-    /// It is now owned by `assignee`.
-    Assign { assignee: &'a Assignee, at: i64 },
+    /// It is now owned by `assignee`; `offered` when someone else gave it to them.
+    Assign {
+        assignee: &'a Assignee,
+        offered: bool,
+        at: i64,
+    },
+    /// Back in the queue, where it keeps its place; `lapsed` is the owner who let an offer
+    /// lapse (counted, and passed over by automatic assignment from now on).
+    Requeue { lapsed: Option<i64>, at: i64 },
+    /// Its owner keeps it: the inactivity count starts again.
+    Keep { at: i64 },
     /// It ends, for `reason` (a close reason such as `returned_to_bot`).
     Close { reason: &'a str, at: i64 },
+}
+
+/// What a handoff's timers count from, besides what its session shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandoffTimes {
+    /// When it entered the queue or was given to its owner, or its owner kept it.
+    pub active_at: i64,
+    /// Given by someone else, not taken by its owner.
+    pub offered: bool,
+    /// How many owners let an offer of it lapse, and who they are.
+    pub lapses: u32,
+    pub excluded: Vec<i64>,
+}
+
+/// Whether a timer is still to fire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimerState {
+    Pending,
+    Fired,
+    /// It no longer applied.
+    Cancelled,
+}
+
+impl TimerState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimerState::Pending => "pending",
+            TimerState::Fired => "fired",
+            TimerState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            TimerState::Pending,
+            TimerState::Fired,
+            TimerState::Cancelled,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+    }
+}
+
+/// A stored timer of a handoff: armed for one version of it and one starting point (`basis`,
+/// unix ms), due at `due_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timer {
+    pub id: i64,
+    pub kind: String,
+    pub guard_version: i64,
+    pub basis: i64,
+    pub due_at: i64,
+    pub state: TimerState,
+}
+
+/// A timer to arm.
+#[derive(Debug, Clone)]
+pub struct NewTimer<'a> {
+    pub kind: &'a str,
+    pub bot_id: &'a str,
+    pub session_id: i64,
+    pub handoff_id: i64,
+    pub guard_version: i64,
+    pub basis: i64,
+    pub due_at: i64,
 }
 
 /// A message to store; the store gives it its id.
@@ -155,7 +229,6 @@ pub trait WriteTx: Send {
     async fn insert_message(&mut self, new: &NewMessage<'_>) -> Result<Message>;
     async fn insert_pause(&mut self, record: &PauseRecord<'_>) -> Result<()>;
 
-    /// Opens a queued handoff; answers its id. Fails with `Conflict` when one is open already.
     /// Keeps the status a person chose as an agent.
     async fn set_agent_status(&mut self, user_id: i64, status: &str) -> Result<()>;
     /// Keeps how many conversations the person owns at once (`None`: their bot's number).
@@ -168,7 +241,15 @@ pub trait WriteTx: Send {
         queued_at: i64,
         handoff_id: i64,
     ) -> Result<Vec<i64>>;
+    /// Opens a queued handoff; answers its id. Fails with `Conflict` when one is open already.
     async fn open_handoff(&mut self, new: &NewHandoff<'_>) -> Result<i64>;
+    /// What the open or closed handoff `id` counts its timers from.
+    async fn handoff_times(&mut self, id: i64) -> Result<Option<HandoffTimes>>;
+    /// Every timer ever armed for the handoff, oldest first.
+    async fn timers_of(&mut self, handoff_id: i64) -> Result<Vec<Timer>>;
+    async fn insert_timer(&mut self, new: &NewTimer<'_>) -> Result<i64>;
+    /// Ends a pending timer as `state`.
+    async fn finish_timer(&mut self, id: i64, state: TimerState, at: i64) -> Result<()>;
     /// Changes the open handoff `id` if it still has `version` (and then grows the version);
     /// answers whether it did.
     async fn update_handoff(
