@@ -96,8 +96,11 @@ test('a new message while the agent reads older ones shows the "new messages" pi
 
   // Scroll up to a message in the middle (far from the top, which would load older ones).
   const reading = ui.messages.getByText(stored.at(-25).text, { exact: true });
-  await reading.scrollIntoViewIfNeeded();
-  await expect(reading).toBeInViewport();
+  // The list may render its rows again meanwhile (a row the action held is then gone): retried.
+  await expect(async () => {
+    await reading.scrollIntoViewIfNeeded({ timeout: 1_000 });
+    await expect(reading).toBeInViewport({ timeout: 1_000 });
+  }).toPass();
   await expect(newest).not.toBeInViewport();
 
   const pill = ui.conversation.getByRole('button', { name: /^\d+ new messages?$/ });

@@ -1,6 +1,7 @@
 // Two agents in two browsers on one queue: who owns a conversation shows live in both, only the
-// owner's composer writes, an admin takes over or transfers with a note, and a reply written
-// against a stale view is refused with what came in, then sent once.
+// owner's composer writes, an admin takes over or transfers with a note, a reply written against
+// a stale view is refused with what came in, then sent once, and a console cut off for a while
+// shows what happened meanwhile once each, in order.
 import { test, expect, Api, unique, consoleUi, signInWithForm, watchErrors } from './helpers.mjs';
 import { presenceGrace } from '../settings.mjs';
 
@@ -238,5 +239,66 @@ test('an agent sets Busy in the top bar and the admin\'s team view shows it live
     expect(Date.now() - gone).toBeGreaterThanOrEqual(presenceGrace * 1000 - 500);
   } finally {
     if (!closed) await a.context.close();
+  }
+});
+
+test('a console cut off for 30 s while a colleague replies and the user writes twice shows all three in order after it is back, once each', async ({ browser, request, errors }) => {
+  test.setTimeout(90_000);
+  const api = new Api(request);
+  const ada = await newAgent(api, 'Ada');
+  const bea = await newAgent(api, 'Bea');
+  const { token: beaToken } = await api.call('POST', '/api/v1/tokens', { name: `bea ${bea.email}`, userId: bea.id });
+  const { sessionId, user } = await queuedConversation(api, 'Gus');
+  const context = await browser.newContext();
+  watchErrors(context, errors);
+  // While `cut`, the console's event socket is closed and every new one refused, as on a lost link.
+  let cut = false;
+  const open = new Set();
+  await context.routeWebSocket(/\/mod\/hitl\/events/, (ws) => {
+    if (cut) {
+      ws.close({ code: 1011, reason: 'cut' });
+      return;
+    }
+    const server = ws.connectToServer();
+    open.add(ws);
+    ws.onClose(() => open.delete(ws));
+    server.onMessage((message) => ws.send(message));
+    ws.onMessage((message) => server.send(message));
+  });
+  try {
+    const page = await context.newPage();
+    await page.goto(`/modules/hitl?bot=welcome-bot&session=${sessionId}`);
+    await signInWithForm(page, ada);
+    const ui = team(page);
+    await expect(ui.connection).toHaveText('Live');
+    await expect(ui.messages.getByText('I need a person', { exact: true })).toHaveCount(1);
+
+    cut = true;
+    for (const ws of open) await ws.close({ code: 1011, reason: 'cut' });
+    await expect(ui.connection).toHaveText('Reconnecting…');
+    const cutAt = Date.now();
+    // Meanwhile Bea answers (and so takes the conversation) and the user writes twice.
+    const replied = await request.post(`/api/v1/bots/welcome-bot/mod/hitl/sessions/${sessionId}/message`, {
+      headers: { Authorization: `Bearer ${beaToken}` },
+      data: { message: 'Hello Gus, Bea here.' },
+    });
+    expect(replied.status()).toBe(200);
+    await api.converse(user, 'Hi Bea');
+    await api.converse(user, 'my parcel is late');
+    // The console still shows none of it.
+    await expect(ui.messages.getByText('Hello Gus, Bea here.', { exact: true })).toHaveCount(0);
+    await page.waitForTimeout(Math.max(0, 30_000 - (Date.now() - cutAt)));
+
+    cut = false;
+    await expect(ui.connection).toHaveText('Live', { timeout: 30_000 });
+    const texts = ['Hello Gus, Bea here.', 'Hi Bea', 'my parcel is late'];
+    for (const text of texts) await expect(ui.messages.getByText(text, { exact: true })).toHaveCount(1);
+    const shown = await ui.messages.getByRole('listitem').allTextContents();
+    const at = texts.map((text) => shown.findIndex((line) => line.includes(text)));
+    expect(at, `in order in ${JSON.stringify(shown)}`).toEqual([...at].sort((a, b) => a - b));
+    await expect(ui.owner).toHaveText(`Assigned to ${bea.name}`);
+    await expect(ui.lock).toHaveText(`${bea.name} is handling this conversation.`);
+  } finally {
+    await context.close();
   }
 });

@@ -58,6 +58,15 @@ fn may_work_on(viewer: &Viewer, bot_id: &str) -> Result<(), AppError> {
     }
 }
 
+/// Admins act on any conversation; an agent hands over, keeps or closes only what they own.
+fn right_of(viewer: &Viewer) -> AssignRight {
+    if viewer.is_admin() {
+        AssignRight::Admin
+    } else {
+        AssignRight::OwnerOnly
+    }
+}
+
 #[async_trait::async_trait]
 impl ConsolePort for EnginePort {
     async fn bot_ids(&self, viewer: &Viewer) -> Result<Vec<String>, AppError> {
@@ -230,11 +239,7 @@ impl ConsolePort for EnginePort {
         let to = team::assignee(&self.accounts, bot_id, user_id)
             .await
             .map_err(to_app)?;
-        let right = if viewer.is_admin() {
-            AssignRight::Admin
-        } else {
-            AssignRight::OwnerOnly
-        };
+        let right = right_of(viewer);
         self.engine
             .assign(bot_id, session_id, to, &viewer.actor(), right, note)
             .await
@@ -265,11 +270,7 @@ impl ConsolePort for EnginePort {
         session_id: i64,
     ) -> Result<SessionOverview, AppError> {
         may_work_on(viewer, bot_id)?;
-        let right = if viewer.is_admin() {
-            AssignRight::Admin
-        } else {
-            AssignRight::OwnerOnly
-        };
+        let right = right_of(viewer);
         self.engine
             .keep(bot_id, session_id, &viewer.actor(), right)
             .await
@@ -285,11 +286,7 @@ impl ConsolePort for EnginePort {
         message: Option<String>,
     ) -> Result<SessionOverview, AppError> {
         may_work_on(viewer, bot_id)?;
-        let right = if viewer.is_admin() {
-            AssignRight::Admin
-        } else {
-            AssignRight::OwnerOnly
-        };
+        let right = right_of(viewer);
         let ending = if resolved {
             Ending::Resolved
         } else {

@@ -366,6 +366,36 @@ impl Handover {
     }
 }
 
+/// The line a change of hands writes in the conversation, by `by`; answers it with the session
+/// after it.
+async fn handoff_line(
+    tx: &mut dyn WriteTx,
+    session_id: i64,
+    by: &Actor,
+    text: String,
+    at: i64,
+) -> Result<(Message, SessionOverview)> {
+    let line = Content::System { text, paused: None };
+    let message = tx
+        .insert_message(&NewMessage {
+            session_id,
+            source: Source::System,
+            actor_kind: by.kind,
+            actor_id: by.id,
+            author: Some(&by.name),
+            content: &line,
+            at,
+        })
+        .await?;
+    let patch = SessionPatch {
+        last_event_on: Some(at),
+        last_message_id: Some(message.id),
+        ..SessionPatch::default()
+    };
+    let session = patched(tx, session_id, &patch).await?;
+    Ok((message, session))
+}
+
 /// Gives the open handoff of `session` to `assignee`, as decided on the handoff `session` shows.
 /// Answers the session after it, or the handoff as it is now when it changed meanwhile (then
 /// nothing is written). The new owner, and an owner it was taken from, are notified.
@@ -407,24 +437,7 @@ pub async fn assign(
     if let Some(note) = note {
         text.push_str(&format!(": {note}"));
     }
-    let line = Content::System { text, paused: None };
-    let message = tx
-        .insert_message(&NewMessage {
-            session_id: session.id,
-            source: Source::System,
-            actor_kind: by.kind,
-            actor_id: by.id,
-            author: Some(&by.name),
-            content: &line,
-            at,
-        })
-        .await?;
-    let patch = SessionPatch {
-        last_event_on: Some(at),
-        last_message_id: Some(message.id),
-        ..SessionPatch::default()
-    };
-    let after = patched(tx, session.id, &patch).await?;
+    let (message, after) = handoff_line(tx, session.id, by, text, at).await?;
     let detail = format!("handoff {} to user {}", handoff.id, assignee.id);
     let audit =
         AuditEntry::about_session(by, handover.audit_action(), &after.bot_id, after.id, detail);
@@ -463,28 +476,8 @@ pub async fn requeue(
     {
         return Ok(None);
     }
-    let content = Content::System {
-        text: line,
-        paused: None,
-    };
     let system = Actor::system();
-    let message = tx
-        .insert_message(&NewMessage {
-            session_id: session.id,
-            source: Source::System,
-            actor_kind: system.kind,
-            actor_id: None,
-            author: Some(&system.name),
-            content: &content,
-            at,
-        })
-        .await?;
-    let patch = SessionPatch {
-        last_event_on: Some(at),
-        last_message_id: Some(message.id),
-        ..SessionPatch::default()
-    };
-    let after = patched(tx, session.id, &patch).await?;
+    let (message, after) = handoff_line(tx, session.id, &system, line, at).await?;
     let detail = format!("handoff {} from user {}", handoff.id, handoff.owner_name());
     let audit =
         AuditEntry::about_session(&system, "handoff.requeued", &after.bot_id, after.id, detail);
