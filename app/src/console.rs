@@ -21,6 +21,8 @@ pub struct Console {
     pub view: RwSignal<ListView>,
     pub list: RwSignal<SessionList>,
     pub counts: RwSignal<SessionCounts>,
+    /// Who has each conversation open now (only those someone has), from `viewers` events.
+    pub viewers: RwSignal<std::collections::HashMap<i64, Vec<crate::model::Assignee>>>,
     /// Who is signed in (once known): whether a conversation is theirs, what they may do.
     pub me: RwSignal<Option<crate::account::Viewer>>,
     /// The status the viewer chose (once known).
@@ -61,6 +63,7 @@ impl Console {
             view: RwSignal::new(ListView::default()),
             list: RwSignal::new(SessionList::default()),
             counts: RwSignal::new(SessionCounts::default()),
+            viewers: RwSignal::new(Default::default()),
             me: RwSignal::new(None),
             my_status: RwSignal::new(None),
             team_due: RwSignal::new(0),
@@ -95,6 +98,18 @@ impl Console {
         }
         match event.kind {
             EventKind::Resync => self.reload.update(|n| *n += 1),
+            EventKind::Viewers { sessions, snapshot } => self.viewers.update(|v| {
+                if snapshot {
+                    v.clear();
+                }
+                for s in sessions {
+                    if s.people.is_empty() {
+                        v.remove(&s.session_id);
+                    } else {
+                        v.insert(s.session_id, s.people);
+                    }
+                }
+            }),
             EventKind::SessionCreated { session, counts }
             | EventKind::SessionUpdated { session, counts } => {
                 self.apply_session(session);
@@ -174,11 +189,20 @@ impl Console {
 
     /// The filter counts an event brought; an event of an older version brings none, and the
     /// counts are fetched instead.
+    /// Events count no closed handoffs (that count is the agent's day): it is kept, and fetched
+    /// again when a handoff opened or closed.
     fn apply_counts(&self, counts: Option<SessionCounts>) {
-        match counts {
-            Some(counts) => self.counts.set(counts),
-            None => self.refresh_counts_soon(),
+        let Some(mut counts) = counts else {
+            self.refresh_counts_soon();
+            return;
+        };
+        let open = |c: &SessionCounts| c.queued + c.owners.iter().map(|o| o.open).sum::<i64>();
+        let held = self.counts.get_untracked();
+        if open(&held) != open(&counts) {
+            self.refresh_counts_soon();
         }
+        counts.closed = counts.closed.or(held.closed);
+        self.counts.set(counts);
     }
 
     /// Shows `session` as the open one, unless what is shown is a newer snapshot of it.
@@ -278,6 +302,19 @@ impl Console {
     }
 
     /// Whether the viewer is an admin (false until known).
+    /// The others who have conversation `id` open, by name.
+    pub fn others_viewing(&self, id: i64) -> Vec<String> {
+        let me = self.me.with(|m| m.as_ref().map(|v| v.id));
+        self.viewers.with(|v| {
+            v.get(&id)
+                .into_iter()
+                .flatten()
+                .filter(|p| Some(p.id) != me)
+                .map(|p| p.name.clone())
+                .collect()
+        })
+    }
+
     pub fn is_admin(&self) -> bool {
         self.me.with(|m| m.as_ref().is_some_and(|v| v.is_admin()))
     }

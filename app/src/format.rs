@@ -46,6 +46,21 @@ pub fn stopwatch(now: DateTime<Utc>, since: DateTime<Utc>) -> String {
     }
 }
 
+/// The agent's local midnight before `now`, as a time.
+pub fn local_midnight(now: DateTime<Utc>, offset_minutes: i32) -> DateTime<Utc> {
+    let offset = chrono::Duration::minutes(offset_minutes as i64);
+    crate::model::start_of_day(now + offset) - offset
+}
+
+/// "Bea", "Ann and Bea", "Ann, Bea and Cy".
+pub fn names_list(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// The heading of a day of messages: "Today", "Yesterday", or the date.
 pub fn day_label(today: NaiveDate, day: NaiveDate) -> String {
     match (today - day).num_days() {
@@ -139,6 +154,31 @@ pub fn url_escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_listed_with_and() {
+        let names = |n: &[&str]| names_list(&n.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(names(&[]), "");
+        assert_eq!(names(&["Bea"]), "Bea");
+        assert_eq!(names(&["Ann", "Bea", "Cy"]), "Ann, Bea and Cy");
+    }
+
+    #[test]
+    fn local_midnight_is_the_agents_day_start() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-02T01:30:00Z")
+            .unwrap()
+            .to_utc();
+        // Two hours east of UTC it is 03:30 on the 2nd: the day began at 22:00 UTC on the 1st.
+        assert_eq!(
+            local_midnight(now, 120).to_rfc3339(),
+            "2026-12-01T22:00:00+00:00"
+        );
+        // Five hours west it is still the 1st (20:30): that day began at 05:00 UTC on the 1st.
+        assert_eq!(
+            local_midnight(now, -300).to_rfc3339(),
+            "2026-12-01T05:00:00+00:00"
+        );
+    }
 
     #[test]
     fn a_stopwatch_counts_minutes_and_seconds_then_hours() {

@@ -67,9 +67,17 @@ pub struct LiveConnection {
 }
 
 impl LiveConnection {
-    pub fn close(self) {
+    pub fn close(&self) {
         #[cfg(feature = "hydrate")]
         socket::close(&self.inner);
+    }
+
+    /// Tells the server which conversation the console shows (again after every reconnect).
+    pub fn show(&self, session_id: Option<i64>) {
+        #[cfg(feature = "hydrate")]
+        socket::show(&self.inner, session_id);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = session_id;
     }
 }
 
@@ -128,6 +136,8 @@ mod socket {
         // Whether the current socket opened: one refused at the upgrade closes unopened.
         opened: Cell<bool>,
         socket: RefCell<Option<WebSocket>>,
+        // The conversation the console shows, said on every socket it opens.
+        showing: Cell<Option<i64>>,
         // Set when the page starts to leave (the sign-out form, a reload; also a download,
         // after which the page stays), so a 4401 that comes meanwhile does not send the browser
         // to the sign-in page instead of where it was going: it is then only said.
@@ -152,6 +162,7 @@ mod socket {
                 closed: Cell::new(false),
                 opened: Cell::new(false),
                 socket: RefCell::new(None),
+                showing: Cell::new(None),
                 leaving: Cell::new(false),
                 on_leave: RefCell::new(None),
                 handlers: RefCell::new(Vec::new()),
@@ -182,6 +193,11 @@ mod socket {
                 leptos::logging::warn!("hitl: ignored an event frame that did not parse");
                 return;
             };
+            // Said as it is now: no `seq` of its own, so none to check or keep.
+            if event.kind.is_ephemeral() {
+                (self.on_event)(event);
+                return;
+            }
             let is_resync = matches!(event.kind, EventKind::Resync);
             // A resync restarts the count where the server stands; anything else must be new.
             if !is_resync && self.last_seq.get().is_some_and(|last| event.seq <= last) {
@@ -223,6 +239,7 @@ mod socket {
                 inner.failures.set(0);
                 inner.opened.set(true);
                 inner.status.set(LiveStatus::Live);
+                say_showing(&inner);
             })
         };
         let on_message = {
@@ -254,6 +271,27 @@ mod socket {
             .borrow_mut()
             .extend([on_open, on_message, on_close]);
         *inner.socket.borrow_mut() = Some(ws);
+    }
+
+    pub fn show(inner: &Inner, session_id: Option<i64>) {
+        if inner.showing.replace(session_id) != session_id {
+            say_showing(inner);
+        }
+    }
+
+    /// Tells the open socket, if any, which conversation is shown.
+    fn say_showing(inner: &Inner) {
+        let frame = crate::model::ConsoleFrame::Viewing {
+            session_id: inner.showing.get(),
+        };
+        let Ok(text) = serde_json::to_string(&frame) else {
+            return;
+        };
+        if let Some(ws) = inner.socket.borrow().as_ref() {
+            if ws.ready_state() == WebSocket::OPEN {
+                let _ = ws.send_with_str(&text);
+            }
+        }
     }
 
     fn closed_by_server(inner: Rc<Inner>, code: u16, reason: String) {

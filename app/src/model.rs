@@ -364,7 +364,7 @@ impl HandoffState {
     }
 }
 
-/// The agent who owns a handoff.
+/// A person by id and name: the agent who owns a handoff, one who has a conversation open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assignee {
     pub id: i64,
@@ -437,6 +437,17 @@ pub struct SessionOverview {
     /// `None` while the bot runs the conversation.
     #[serde(default)]
     pub handoff: Option<Handoff>,
+    /// Its latest closed handoff: when and why people gave it back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_closed: Option<ClosedHandoff>,
+}
+
+/// When and why a handoff was closed (`returned_to_bot`, `resolved`, `inactivity`, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClosedHandoff {
+    pub at: DateTime<Utc>,
+    pub reason: String,
 }
 
 impl SessionOverview {
@@ -538,12 +549,43 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         counts: Option<SessionCounts>,
     },
+    /// Who has these conversations open now. Not logged: it comes when it changes, with the
+    /// `seq` of the last logged event, and first of all as a `snapshot` of every conversation
+    /// someone has open (any other has nobody).
+    #[serde(rename = "viewers")]
+    Viewers {
+        sessions: Vec<SessionViewers>,
+        #[serde(default)]
+        snapshot: bool,
+    },
     /// The client missed events it cannot get back: it must fetch its state again.
     #[serde(rename = "resync")]
     Resync,
 }
 
+/// The people who have one conversation open, by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionViewers {
+    pub session_id: i64,
+    pub people: Vec<Assignee>,
+}
+
+/// What a console tells the server over its events socket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum ConsoleFrame {
+    /// The conversation it shows now (`null`: none).
+    #[serde(rename = "viewing", rename_all = "camelCase")]
+    Viewing { session_id: Option<i64> },
+}
+
 impl EventKind {
+    /// Said as it is now, not logged: it carries no `seq` of its own.
+    pub fn is_ephemeral(&self) -> bool {
+        matches!(self, EventKind::Viewers { .. })
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             EventKind::MessageCreated { .. } => "message.created",
@@ -553,6 +595,7 @@ impl EventKind {
             EventKind::NotificationRead { .. } => "notification.read",
             EventKind::SessionDeleted { .. } => "session.deleted",
             EventKind::AgentStatus { .. } => "agent.status",
+            EventKind::Viewers { .. } => "viewers",
             EventKind::Resync => "resync",
         }
     }
@@ -568,6 +611,7 @@ impl EventKind {
             EventKind::NotificationRead { .. }
             | EventKind::SessionDeleted { .. }
             | EventKind::AgentStatus { .. }
+            | EventKind::Viewers { .. }
             | EventKind::Resync => None,
         }
     }
@@ -610,15 +654,89 @@ pub enum SessionFilter {
     Paused,
     /// Paused, and the user spoke after the last agent reply.
     Waiting,
+    /// Waiting for someone to claim it, longest waiting first.
+    Queue,
+    /// Owned by the viewer.
+    Mine,
+    /// Owned by another agent.
+    Others,
+    /// Back with the bot after a handoff closed since `closedSince`.
+    Closed,
+}
+
+impl SessionFilter {
+    /// Whether `s` is in this list for `viewer` (the person asking, if any). The server's query
+    /// applies the same rule; the console uses this one to follow live changes.
+    pub fn admits(
+        self,
+        s: &SessionOverview,
+        viewer: Option<i64>,
+        closed_since: DateTime<Utc>,
+    ) -> bool {
+        let owner = s.handoff.as_ref().and_then(Handoff::owner_id);
+        let queued = s
+            .handoff
+            .as_ref()
+            .is_some_and(|h| h.state == HandoffState::Queued);
+        match self {
+            SessionFilter::All => true,
+            SessionFilter::Paused => s.is_paused,
+            SessionFilter::Waiting => s.waiting,
+            SessionFilter::Queue => queued,
+            SessionFilter::Mine => !queued && owner.is_some() && owner == viewer,
+            SessionFilter::Others => !queued && owner.is_some() && owner != viewer,
+            SessionFilter::Closed => {
+                s.handoff.is_none() && s.last_closed.as_ref().is_some_and(|c| c.at >= closed_since)
+            }
+        }
+    }
+
+    /// Whether this list is the queue: oldest handoff first rather than newest activity.
+    pub fn is_queue(self) -> bool {
+        self == SessionFilter::Queue
+    }
 }
 
 /// How many sessions each filter holds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionCounts {
     pub all: i64,
     pub paused: i64,
     pub waiting: i64,
+    /// Handoffs waiting for someone to claim them.
+    #[serde(default)]
+    pub queued: i64,
+    /// Open conversations of each agent who owns some.
+    #[serde(default)]
+    pub owners: Vec<OwnerCount>,
+    /// Closed since the `closedSince` asked for; absent where none was asked (in events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<i64>,
+}
+
+/// How many open conversations one agent owns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerCount {
+    pub user_id: i64,
+    pub open: i64,
+}
+
+impl SessionCounts {
+    /// Open conversations of one agent.
+    pub fn owned_by(&self, user_id: Option<i64>) -> i64 {
+        self.owners
+            .iter()
+            .filter(|o| Some(o.user_id) == user_id)
+            .map(|o| o.open)
+            .sum()
+    }
+
+    /// Open conversations of every agent but `user_id`.
+    pub fn owned_by_others(&self, user_id: Option<i64>) -> i64 {
+        self.owners.iter().map(|o| o.open).sum::<i64>() - self.owned_by(user_id)
+    }
 }
 
 /// What the session list is asked for.
@@ -636,6 +754,10 @@ pub struct SessionQuery {
     pub cursor: Option<String>,
     #[serde(default)]
     pub limit: Option<u32>,
+    /// Where "closed" starts counting (the console sends its local midnight); the start of
+    /// the day in UTC when absent.
+    #[serde(default)]
+    pub closed_since: Option<DateTime<Utc>>,
 }
 
 impl SessionQuery {
@@ -646,6 +768,18 @@ impl SessionQuery {
             self.filter.unwrap_or_default()
         }
     }
+
+    /// Where "closed" starts counting, `now` being the time of asking.
+    pub fn closed_since_or(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.closed_since.unwrap_or_else(|| start_of_day(now))
+    }
+}
+
+/// Midnight in UTC before `now`.
+pub fn start_of_day(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map_or(now, |t| t.and_utc())
 }
 
 /// Data for unit tests.

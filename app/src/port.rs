@@ -25,10 +25,12 @@ pub trait ConsolePort: Send + Sync + 'static {
         bot_id: &str,
         query: SessionQuery,
     ) -> Result<SessionPage, AppError>;
+    /// The list's counts; `closed` counts from `closed_since` when given.
     async fn session_counts(
         &self,
         viewer: &Viewer,
         bot_id: &str,
+        closed_since: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<SessionCounts, AppError>;
     async fn session(
         &self,

@@ -1,37 +1,64 @@
 //! The console's client-side state and how events merge into it. Plain data and functions, so
 //! the merge rules are unit-tested: merging is by id, so repeated or out-of-order events do no harm.
 
-use crate::model::{Message, Notification, SessionOverview};
+use chrono::{DateTime, Utc};
+
+use crate::model::{Message, Notification, SessionCounts, SessionOverview};
 
 pub use crate::model::SessionFilter as Filter;
 
 impl Filter {
-    pub const ALL: [Filter; 3] = [Filter::All, Filter::Paused, Filter::Waiting];
+    /// The filters the console offers, in their order there.
+    pub const SHOWN: [Filter; 6] = [
+        Filter::All,
+        Filter::Queue,
+        Filter::Mine,
+        Filter::Others,
+        Filter::Waiting,
+        Filter::Closed,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
             Filter::All => "All",
             Filter::Paused => "Paused",
             Filter::Waiting => "Waiting",
+            Filter::Queue => "Queue",
+            Filter::Mine => "Mine",
+            Filter::Others => "Others",
+            Filter::Closed => "Closed today",
         }
+    }
+
+    /// How many sessions it holds for `viewer`, if the counts say (`closed` may be unknown).
+    pub fn count(self, c: &SessionCounts, viewer: Option<i64>) -> Option<i64> {
+        Some(match self {
+            Filter::All => c.all,
+            Filter::Paused => c.paused,
+            Filter::Waiting => c.waiting,
+            Filter::Queue => c.queued,
+            Filter::Mine => c.owned_by(viewer),
+            Filter::Others => c.owned_by_others(viewer),
+            Filter::Closed => return c.closed,
+        })
     }
 }
 
-/// The list's filter and search, as the server applies them.
+/// The list's filter and search, as the server applies them, for whom and from when.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListView {
     pub filter: Filter,
     pub search: String,
+    /// The agent looking (for Mine and Others).
+    pub viewer: Option<i64>,
+    /// Where "Closed today" starts: the agent's local midnight.
+    pub closed_since: DateTime<Utc>,
 }
 
 impl ListView {
     /// Whether a session belongs in this list (the same rule as the server's query).
     pub fn matches(&self, s: &SessionOverview) -> bool {
-        let filtered = match self.filter {
-            Filter::All => true,
-            Filter::Paused => s.is_paused,
-            Filter::Waiting => s.waiting,
-        };
+        let filtered = self.filter.admits(s, self.viewer, self.closed_since);
         let needle = self.search.trim().to_lowercase();
         filtered
             && (needle.is_empty()
@@ -54,6 +81,8 @@ pub struct SessionList {
     pub sessions: Vec<SessionOverview>,
     pub next_cursor: Option<String>,
     pub loaded: bool,
+    /// In queue order (oldest handoff first) rather than by newest activity.
+    pub queue_order: bool,
 }
 
 impl SessionList {
@@ -79,9 +108,17 @@ impl SessionList {
         let held = std::mem::take(&mut self.sessions);
         let newest = page.iter().map(|s| s.last_event_on).max();
         self.sessions = page;
+        self.queue_order = view.filter.is_queue();
         for h in held {
             let listed = self.sessions.iter().any(|s| s.id == h.id);
-            if view.matches(&h) && (listed || newest.is_none_or(|n| h.last_event_on > n)) {
+            // The queue's page holds the oldest handoffs: one held belongs on it only when the
+            // page is the whole queue.
+            let newer = if self.queue_order {
+                next_cursor.is_none()
+            } else {
+                newest.is_none_or(|n| h.last_event_on > n)
+            };
+            if view.matches(&h) && (listed || newer) {
                 self.put(h);
             }
         }
@@ -111,8 +148,14 @@ impl SessionList {
     }
 
     fn sort(&mut self) {
-        self.sessions
-            .sort_by(|a, b| b.last_event_on.cmp(&a.last_event_on).then(b.id.cmp(&a.id)));
+        if self.queue_order {
+            let queued_at = |s: &SessionOverview| s.handoff.as_ref().map(|h| h.queued_at);
+            self.sessions
+                .sort_by(|a, b| queued_at(a).cmp(&queued_at(b)).then(a.id.cmp(&b.id)));
+        } else {
+            self.sessions
+                .sort_by(|a, b| b.last_event_on.cmp(&a.last_event_on).then(b.id.cmp(&a.id)));
+        }
     }
 
     /// A deleted session leaves the list.

@@ -90,6 +90,10 @@ pub async fn run(
                     continue;
                 };
                 let text = text.as_str();
+                // Who views what is said as it is now, with no `seq` of its own.
+                if text.contains("\"type\":\"viewers\"") {
+                    continue;
+                }
                 let seq = seq_of(text);
                 if seq <= last_seq {
                     seen.duplicated += 1;

@@ -175,6 +175,24 @@ export async function signInWithForm(page, who = admin) {
   await page.waitForURL((url) => url.pathname !== '/login');
 }
 
+/** Makes an agent of the welcome bot; answers { id, name, email, password }. */
+export async function newAgent(api, first) {
+  const email = `${unique(first.toLowerCase())}@e2e.test`;
+  const name = `${first} ${email.split('@')[0].slice(-6)}`;
+  const made = await api.call('POST', '/api/v1/users', { email, name, role: 'agent', bots: ['welcome-bot'] });
+  return { id: made.user.viewer.id, name, email, password: made.temporaryPassword };
+}
+
+/** A browser of its own, signed in as `who` at `path`; answers { context, page }. */
+export async function signedInAt(browser, errors, who, path) {
+  const context = await browser.newContext();
+  watchErrors(context, errors);
+  const page = await context.newPage();
+  await page.goto(path);
+  await signInWithForm(page, who);
+  return { context, page };
+}
+
 /** The count a filter button shows ("Paused 3" → 3). */
 export async function filterCount(button) {
   const text = (await button.textContent()) || '';

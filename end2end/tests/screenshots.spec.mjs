@@ -128,7 +128,7 @@ test('text and controls have enough contrast in light and dark (WCAG AA, 4.5:1)'
         'the "Return to bot" toggle': ui.toggle,
         'the "Send" button': ui.send,
         'the pressed filter button ("All")': ui.filter('All'),
-        'a filter button ("Paused")': ui.filter('Paused'),
+        'a filter button ("Queue")': ui.filter('Queue'),
         'the "Live" indicator': ui.connection,
         'a session name in the list': ui.rows.first().getByText(name),
         'a preview in the list': ui.row(/Radia Perlman/).first().getByText('Bot: You said: hello'),

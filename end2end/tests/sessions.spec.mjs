@@ -1,8 +1,8 @@
-// The session list: server-side search by name and user id, the Paused filter and the counts on
+// The session list: server-side search by name and user id, the Queue filter and the counts on
 // the filter buttons, and the keyboard shortcuts that move through it.
 import { test, expect, Api, unique, openConsole, filterCount } from './helpers.mjs';
 
-test('search narrows the list by name and by user id, and the Paused filter to paused sessions, with live counts', async ({ page, request }) => {
+test('search narrows the list by name and by user id, and the Queue filter to queued sessions, with live counts', async ({ page, request }) => {
   const api = new Api(request);
   const stamp = unique('srch');
   // The names do not contain the user ids, so a match on the id is a match on the id.
@@ -17,7 +17,7 @@ test('search narrows the list by name and by user id, and the Paused filter to p
 
   const ui = await openConsole(page);
   const all = ui.filter('All');
-  const paused = ui.filter('Paused');
+  const paused = ui.filter('Queue');
   await expect(all).toHaveAttribute('aria-pressed', 'true');
   await expect(paused).toHaveAttribute('aria-pressed', 'false');
   const allBefore = await filterCount(all);
@@ -46,7 +46,7 @@ test('search narrows the list by name and by user id, and the Paused filter to p
   await expect(ui.rows).toHaveCount(0);
   await expect(ui.sessions.getByText('No conversations here.')).toBeVisible();
 
-  // The Paused filter, combined with the search: only the paused one.
+  // The Queue filter, combined with the search: only the paused (so queued) one.
   await ui.search.fill(stamp);
   await expect(ui.rows).toHaveCount(3);
   await paused.click();
@@ -56,18 +56,18 @@ test('search narrows the list by name and by user id, and the Paused filter to p
   await expect(ui.rows.first()).toHaveAccessibleName(new RegExp(people[1].name));
   await expect(ui.rows.first().getByText('Paused', { exact: true })).toBeVisible();
 
-  // Pausing another one adds it to this list live and bumps the Paused count.
+  // Pausing another one adds it to this list live and bumps the Queue count.
   await api.pause(people[2].session);
   await expect(ui.rows).toHaveCount(2);
   await expect(ui.row(new RegExp(people[2].name))).toBeVisible();
-  await expect(paused).toHaveText(new RegExp(`^Paused ${pausedBefore + 1}$`));
+  await expect(paused).toHaveText(new RegExp(`^Queue ${pausedBefore + 1}$`));
   // Resuming one takes it out again.
   await api.unpause(people[1].session);
   await expect(ui.rows).toHaveCount(1);
   await expect(ui.rows.first()).toHaveAccessibleName(new RegExp(people[2].name));
-  await expect(paused).toHaveText(new RegExp(`^Paused ${pausedBefore}$`));
+  await expect(paused).toHaveText(new RegExp(`^Queue ${pausedBefore}$`));
 
-  // Without a search, the Paused filter shows exactly as many rows as its count says.
+  // Without a search, the Queue filter shows exactly as many rows as its count says.
   await ui.search.fill('');
   const pausedNow = await filterCount(paused);
   await expect(ui.rows).toHaveCount(pausedNow);

@@ -2,24 +2,12 @@
 // owner's composer writes, an admin takes over or transfers with a note, a reply written against
 // a stale view is refused with what came in, then sent once, and a console cut off for a while
 // shows what happened meanwhile once each, in order.
-import { test, expect, Api, unique, consoleUi, signInWithForm, watchErrors } from './helpers.mjs';
+import { test, expect, Api, unique, consoleUi, newAgent, signedInAt, signInWithForm, watchErrors } from './helpers.mjs';
 import { presenceGrace } from '../settings.mjs';
-
-/** Makes an agent of the welcome bot; answers { id, name, email, password }. */
-async function newAgent(api, first) {
-  const email = `${unique(first.toLowerCase())}@e2e.test`;
-  const name = `${first} ${email.split('@')[0].slice(-6)}`;
-  const made = await api.call('POST', '/api/v1/users', { email, name, role: 'agent', bots: ['welcome-bot'] });
-  return { id: made.user.viewer.id, name, email, password: made.temporaryPassword };
-}
 
 /** A browser of its own, signed in as `who`, on the console at `sessionId`. */
 async function signedIn(browser, errors, who, sessionId) {
-  const context = await browser.newContext();
-  watchErrors(context, errors);
-  const page = await context.newPage();
-  await page.goto(`/modules/hitl?bot=welcome-bot&session=${sessionId}`);
-  await signInWithForm(page, who);
+  const { context, page } = await signedInAt(browser, errors, who, `/modules/hitl?bot=welcome-bot&session=${sessionId}`);
   const ui = team(page);
   await expect(ui.connection).toHaveText('Live');
   await expect(ui.heading).not.toBeEmpty();

@@ -29,7 +29,11 @@ impl AdminService {
 impl AdminService {
     async fn bot_info(&self, id: &str) -> Result<BotInfo, AppError> {
         let bot = self.engine.bot(id).map_err(engine_error)?;
-        let counts = self.engine.session_counts(id).await.map_err(engine_error)?;
+        let counts = self
+            .engine
+            .session_counts(id, None)
+            .await
+            .map_err(engine_error)?;
         let kind = match (&bot.external, &bot.rules) {
             (Some(external), _) => external.kind_name(),
             (None, Some(_)) => "rules",

@@ -86,7 +86,10 @@ impl ConsolePort for EnginePort {
         query: SessionQuery,
     ) -> Result<SessionPage, AppError> {
         may_work_on(viewer, bot_id)?;
-        self.engine.sessions(bot_id, &query).await.map_err(to_app)
+        self.engine
+            .sessions(bot_id, &query, Some(viewer.id))
+            .await
+            .map_err(to_app)
     }
 
     async fn search(
@@ -134,9 +137,13 @@ impl ConsolePort for EnginePort {
         &self,
         viewer: &Viewer,
         bot_id: &str,
+        closed_since: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<SessionCounts, AppError> {
         may_work_on(viewer, bot_id)?;
-        self.engine.session_counts(bot_id).await.map_err(to_app)
+        self.engine
+            .session_counts(bot_id, closed_since)
+            .await
+            .map_err(to_app)
     }
 
     async fn session(

@@ -21,6 +21,7 @@ pub mod steps;
 #[cfg(test)]
 mod tests;
 pub mod timers;
+pub mod viewing;
 mod visitors;
 
 use std::sync::Arc;
@@ -76,6 +77,7 @@ pub struct Engine {
     outboxes: std::sync::OnceLock<Arc<Outboxes>>,
     sender_wake: tokio::sync::Notify,
     presence: presence::Presence,
+    viewing: Arc<viewing::Viewing>,
 }
 
 impl Engine {
@@ -92,7 +94,13 @@ impl Engine {
             outboxes: Default::default(),
             sender_wake: tokio::sync::Notify::new(),
             presence: presence::Presence::new(presence::DEFAULT_GRACE),
+            viewing: Default::default(),
         }
+    }
+
+    /// Who has which conversation open.
+    pub fn viewing(&self) -> &Arc<viewing::Viewing> {
+        &self.viewing
     }
 
     /// How long a person without an open console still counts as there (set once at start).

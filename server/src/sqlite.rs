@@ -276,8 +276,9 @@ impl crate::store::Store for SqliteStore {
         &self,
         bot_id: &str,
         query: &app::model::SessionQuery,
+        asking: &crate::store::ListFor,
     ) -> Result<app::model::SessionPage> {
-        sessions::list(&self.pool, bot_id, query).await
+        sessions::list(&self.pool, bot_id, query, asking).await
     }
     async fn messages_after(
         &self,
@@ -288,8 +289,12 @@ impl crate::store::Store for SqliteStore {
     ) -> Result<Vec<app::model::Message>> {
         sessions::messages_after(&self.pool, session_id, after, outgoing_only, limit).await
     }
-    async fn session_counts(&self, bot_id: &str) -> Result<app::model::SessionCounts> {
-        sessions::counts(&self.pool, bot_id).await
+    async fn session_counts(
+        &self,
+        bot_id: &str,
+        closed_since: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<app::model::SessionCounts> {
+        sessions::counts(&self.pool, bot_id, closed_since).await
     }
     async fn last_assigned(&self, bot_id: &str) -> Result<Vec<(i64, i64)>> {
         Ok(sqlx::query_as(

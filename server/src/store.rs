@@ -14,6 +14,7 @@ use app::model::{
     Content, Event, Level, Message, Notification, SessionCounts, SessionOverview, SessionPage,
     SessionQuery,
 };
+use chrono::{DateTime, Utc};
 
 pub use write::{Change, WriteTx};
 
@@ -120,6 +121,14 @@ pub struct Reader {
     pub person: Option<i64>,
 }
 
+/// Who asks for a session list, and when: `mine` and `others` are the viewer's, `closed` starts
+/// at `closed_since`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListFor {
+    pub viewer: Option<i64>,
+    pub closed_since: DateTime<Utc>,
+}
+
 /// A conversation in a bot's queue, with those who let an offer of it lapse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Queued {
@@ -181,9 +190,18 @@ pub trait Store: history::HistoryStore + accounts::AccountStore + Send + Sync + 
 
     async fn session(&self, bot_id: &str, session_id: i64) -> Result<Option<SessionOverview>>;
     async fn session_by_key(&self, key: &SessionKey) -> Result<Option<SessionOverview>>;
-    async fn sessions(&self, bot_id: &str, query: &SessionQuery) -> Result<SessionPage>;
-    /// How many sessions of the bot each list filter holds.
-    async fn session_counts(&self, bot_id: &str) -> Result<SessionCounts>;
+    async fn sessions(
+        &self,
+        bot_id: &str,
+        query: &SessionQuery,
+        asking: &ListFor,
+    ) -> Result<SessionPage>;
+    /// How many sessions of the bot each list filter holds; `closed` only with `closed_since`.
+    async fn session_counts(
+        &self,
+        bot_id: &str,
+        closed_since: Option<DateTime<Utc>>,
+    ) -> Result<SessionCounts>;
     /// How many open handoffs of the bot each person owns (those owning none are absent).
     async fn handoff_loads(&self, bot_id: &str) -> Result<Vec<(i64, i64)>>;
     /// When each person was last given a conversation of the bot (unix ms).

@@ -38,7 +38,10 @@ async fn waiting_sessions_are_paused_ones_whose_user_spoke_after_the_agent() {
         .get(&welcome("/mod/hitl/sessions/counts"))
         .await
         .expect(200);
-    assert_eq!(counts, json!({ "all": 3, "paused": 2, "waiting": 1 }));
+    assert_eq!(
+        counts,
+        json!({ "all": 3, "paused": 2, "waiting": 1, "queued": 2, "owners": [] })
+    );
     let waiting = app
         .get(&welcome("/mod/hitl/sessions?filter=waiting"))
         .await

@@ -345,15 +345,6 @@ async fn get_as(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-fn notification_texts(list: &Value) -> Vec<String> {
-    list["notifications"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["message"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[tokio::test]
 async fn an_admin_takes_a_conversation_over_audited_and_its_owner_is_told_alone() {
     let app = spawn_app().await;
@@ -412,12 +403,12 @@ async fn an_admin_takes_a_conversation_over_audited_and_its_owner_is_told_alone(
     );
 
     let (_, ada_bell) = get_as(&app, &ada, "/v1/notifications").await;
-    assert!(notification_texts(&ada_bell)
+    assert!(common::notification_texts(&ada_bell)
         .iter()
         .any(|t| t.contains("took over")));
     let (_, bea_bell) = get_as(&app, &bea, "/v1/notifications").await;
     assert!(
-        !notification_texts(&bea_bell)
+        !common::notification_texts(&bea_bell)
             .iter()
             .any(|t| t.contains("took over")),
         "{bea_bell}"
@@ -468,7 +459,7 @@ async fn a_transfer_with_a_note_tells_the_new_owner() {
     assert_eq!(status, 200, "{body}");
     let (_, bell) = get_as(&app, &bea, "/v1/notifications").await;
     assert_eq!(
-        notification_texts(&bell)[0],
+        common::notification_texts(&bell)[0],
         "Agent ada@test.local transferred the conversation with u1 to you: billing question"
     );
     let log = app

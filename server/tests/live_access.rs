@@ -96,7 +96,8 @@ async fn token_socket(app: &TestApp, token: &str, bot_id: &str) -> Socket {
     open(request).await
 }
 
-/// The next event frame (pings skipped); fails if the socket closes or nothing comes in time.
+/// The next logged event frame (pings and who-views-what skipped); fails if the socket closes or
+/// nothing comes in time.
 async fn next_event(ws: &mut Socket) -> Value {
     loop {
         let frame = tokio::time::timeout(common::PATIENCE, ws.next())
@@ -105,7 +106,12 @@ async fn next_event(ws: &mut Socket) -> Value {
             .expect("the socket stays open")
             .expect("a readable frame");
         match frame {
-            WsMessage::Text(text) => return serde_json::from_str(text.as_str()).unwrap(),
+            WsMessage::Text(text) => {
+                let event: Value = serde_json::from_str(text.as_str()).unwrap();
+                if event["type"] != "viewers" {
+                    return event;
+                }
+            }
             WsMessage::Ping(_) | WsMessage::Pong(_) => continue,
             other => panic!("the socket should stay open, got {other:?}"),
         }

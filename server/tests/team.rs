@@ -38,6 +38,13 @@ async fn call_as(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// The holder of `token` chooses a status.
+async fn set_status(app: &TestApp, token: &str, status: &str) {
+    let body = json!({ "status": status });
+    let (code, answer) = call_as(app, Method::PUT, token, "/v1/me/status", Some(body)).await;
+    assert_eq!(code, 200, "{answer}");
+}
+
 /// An agent of the team bot with a token of theirs; answers (id, token).
 async fn agent(app: &TestApp, email: &str) -> (i64, String) {
     add_agent(app, email, &[TEAM_BOT]).await;
@@ -308,15 +315,7 @@ async fn busy_agents_get_nothing_automatically_but_may_claim() {
     let (bea_id, bea) = agent(&app, "bea@test.local").await;
     let _ada_console = console_of(&app, &ada).await;
     let _bea_console = console_of(&app, &bea).await;
-    let (status, _) = call_as(
-        &app,
-        Method::PUT,
-        &ada,
-        "/v1/me/status",
-        Some(json!({ "status": "busy" })),
-    )
-    .await;
-    assert_eq!(status, 200);
+    set_status(&app, &ada, "busy").await;
     let mut watch = app.events(TEAM_BOT, None).await;
     watch.next().await;
     for n in 0..2 {
@@ -328,15 +327,7 @@ async fn busy_agents_get_nothing_automatically_but_may_claim() {
         );
     }
     // Bea goes away too: nobody gets the next one; Ada (busy) claims it.
-    let (status, _) = call_as(
-        &app,
-        Method::PUT,
-        &bea,
-        "/v1/me/status",
-        Some(json!({ "status": "away" })),
-    )
-    .await;
-    assert_eq!(status, 200);
+    set_status(&app, &bea, "away").await;
     let third = hand_off(&app, "user-2").await;
     assert_eq!(session(&app, third).await["handoff"]["state"], "queued");
     let claim = format!("/v1/bots/{TEAM_BOT}/mod/hitl/sessions/{third}/claim");
@@ -384,4 +375,67 @@ async fn a_capacity_is_set_by_admins_within_bounds() {
         .await
         .expect(200);
     assert_eq!(log["entries"].as_array().map(Vec::len), Some(1), "{log}");
+}
+
+/// The notifications a person's token reads now (the messages).
+async fn bell_of(app: &TestApp, token: &str) -> Vec<String> {
+    let (status, body) = call_as(app, Method::GET, token, "/v1/notifications", None).await;
+    assert_eq!(status, 200, "{body}");
+    common::notification_texts(&body)
+}
+
+#[tokio::test]
+async fn a_handover_notifies_only_the_agents_there_to_take_it_or_everyone_when_nobody_is() {
+    let app = common::spawn_app().await;
+    let bot = common::WELCOME_BOT;
+    let on_bot = |email: &'static str| {
+        let app = &app;
+        async move {
+            add_agent(app, email, &[bot]).await;
+            common::token_for(app, email).await.1
+        }
+    };
+    let (ann, bea, cy) = (
+        on_bot("ann@test.local").await,
+        on_bot("bea@test.local").await,
+        on_bot("cy@test.local").await,
+    );
+    // Ann is there; Bea has a console open but is away; Cy has none open.
+    let mut ann_console = app.events_as(&ann, bot, None).await;
+    ann_console.next().await;
+    let _bea_console = app.events_as(&bea, bot, None).await;
+    set_status(&app, &bea, "away").await;
+
+    app.converse(
+        "first-user",
+        json!({ "type": "text", "text": "HITL_START" }),
+    )
+    .await;
+    let told = ann_console
+        .until(|e| e["type"] == "notification.created")
+        .await;
+    let note = &told.last().unwrap()["notification"];
+    assert_eq!(note["message"], "first-user wants to talk to a human");
+    assert!(note["recipientId"].is_i64(), "addressed to Ann: {note}");
+    assert_eq!(
+        bell_of(&app, &ann).await,
+        ["first-user wants to talk to a human"]
+    );
+    assert!(bell_of(&app, &bea).await.is_empty(), "Bea is away");
+    assert!(bell_of(&app, &cy).await.is_empty(), "Cy is not there");
+
+    // With nobody there it is for everyone, so whoever comes first sees it.
+    ann_console.close().await;
+    set_status(&app, &ann, "offline").await;
+    app.converse(
+        "second-user",
+        json!({ "type": "text", "text": "HITL_START" }),
+    )
+    .await;
+    for token in [&bea, &cy] {
+        assert_eq!(
+            bell_of(&app, token).await,
+            ["second-user wants to talk to a human"]
+        );
+    }
 }

@@ -19,9 +19,12 @@ pub async fn list_sessions(bot_id: String, query: SessionQuery) -> Result<Sessio
 }
 
 #[server(prefix = "/fn", client = CsrfClient, endpoint = "count_sessions")]
-pub async fn count_sessions(bot_id: String) -> Result<SessionCounts, AppError> {
+pub async fn count_sessions(
+    bot_id: String,
+    closed_since: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<SessionCounts, AppError> {
     let (port, viewer) = crate::port::signed_in()?;
-    port.session_counts(&viewer, &bot_id).await
+    port.session_counts(&viewer, &bot_id, closed_since).await
 }
 
 #[server(prefix = "/fn", client = CsrfClient, endpoint = "list_messages")]

@@ -1,4 +1,5 @@
-//! Who owns the open conversation, under its header: "Queued 03:12 (#2)" or "Assigned to Bea",
+//! Who owns the open conversation, under its header: "Queued 03:12 (#2)" or "Assigned to Bea ·
+//! 2/5" (what she owns of what she may),
 //! with what the viewer may do about it: Claim, Take over (admins), Assign… or Transfer…, Return
 //! to bot… (with a last message, or closed as resolved), and while it runs, the countdown to its
 //! return to the bot with Keep.
@@ -61,6 +62,26 @@ fn HandoffLine() -> impl IntoView {
         })
     };
     let may_hand_over = move || mine() || console.is_admin();
+    // The owner's capacity, from the team (fetched again when the team moves); their load is
+    // live from the counts every event brings.
+    let owner_id = Memo::new(move |_| handoff().and_then(|h| h.owner_id()));
+    let capacity = LocalResource::new(move || {
+        let (bot, owner, _) = (console.bot_id.get(), owner_id.get(), console.team_due.get());
+        async move {
+            let owner = owner?;
+            let team = bot_agents(bot).await.ok()?;
+            team.agents
+                .into_iter()
+                .find(|a| a.id == owner)
+                .map(|a| a.capacity)
+        }
+    });
+    let load = move || {
+        let owner = owner_id.get()?;
+        let capacity = capacity.get().flatten()?;
+        let open = console.counts.with(|c| c.owned_by(Some(owner)));
+        Some(format!("· {open}/{capacity}"))
+    };
     let returns_at = move || handoff().and_then(|h| h.returns_at);
     view! {
             <div class="handoff-bar" role="group" aria-label="Ownership">
@@ -72,6 +93,9 @@ fn HandoffLine() -> impl IntoView {
                 >
                     {move || handoff().map(|h| chip(&h, me(), console.now.get()))}
                 </span>
+                <Show when=move || load().is_some()>
+                    <span class="handoff-load" aria-label="Owner's load">{load}</span>
+                </Show>
  <Show when=move || returns_at().is_some()>
                     <span class="handoff-timer" role="timer" aria-label="Back to the bot">
                         {move || {

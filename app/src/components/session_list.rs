@@ -1,15 +1,16 @@
-//! The session list: search, All / Paused / Waiting filters with counts, rows newest first, more
-//! rows by cursor as the agent scrolls.
+//! The session list: search, the filters (All, Queue, Mine, Others, Waiting, Closed today) with
+//! live counts, rows newest first (the queue longest waiting first, with its waiting time and
+//! Claim), more rows by cursor as the agent scrolls.
 
 use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::api::{count_sessions, list_sessions};
+use crate::api::{claim_session, count_sessions, list_sessions};
 use crate::components::avatar::Avatar;
-use crate::console::use_console;
-use crate::format::relative_time;
-use crate::model::{Handoff, SessionOverview, SessionQuery, Source};
+use crate::console::{use_console, Console};
+use crate::format::{local_midnight, relative_time, stopwatch};
+use crate::model::{Handoff, HandoffState, SessionOverview, SessionQuery, Source};
 use crate::state::{Filter, ListView};
 
 /// Where the search box's text goes after the agent stops typing.
@@ -22,6 +23,7 @@ fn query_for(view: &ListView, cursor: Option<String>) -> SessionQuery {
         search_text: Some(view.search.clone()).filter(|s| !s.trim().is_empty()),
         cursor,
         limit: None,
+        closed_since: (view.filter == Filter::Closed).then_some(view.closed_since),
     }
 }
 
@@ -29,15 +31,23 @@ fn query_for(view: &ListView, cursor: Option<String>) -> SessionQuery {
 pub fn SessionPane() -> impl IntoView {
     let console = use_console();
     let view_signal = console.view;
+    // Who looks and where their day starts, kept in the view (changed only when they change).
+    let midnight = Memo::new(move |_| local_midnight(console.now.get(), console.utc_offset.get()));
+    Effect::new(move |_| {
+        let viewer = console.me.with(|m| m.as_ref().map(|v| v.id));
+        let since = midnight.get();
+        if view_signal.with_untracked(|v| v.viewer != viewer || v.closed_since != since) {
+            view_signal.update(|v| {
+                v.viewer = viewer;
+                v.closed_since = since;
+            });
+        }
+    });
+    // Only what the server is asked refetches the list (not who looks).
+    let query = Memo::new(move |_| view_signal.with(|v| query_for(v, None)));
     let first_page = Resource::new(
-        move || {
-            (
-                console.bot_id.get(),
-                view_signal.get(),
-                console.reload.get(),
-            )
-        },
-        |(bot, view, _)| list_sessions(bot, query_for(&view, None)),
+        move || (console.bot_id.get(), query.get(), console.reload.get()),
+        |(bot, query, _)| list_sessions(bot, query),
     );
     let counts = Resource::new(
         move || {
@@ -45,9 +55,10 @@ pub fn SessionPane() -> impl IntoView {
                 console.bot_id.get(),
                 console.counts_due.get(),
                 console.reload.get(),
+                midnight.get(),
             )
         },
-        |(bot, _, _)| count_sessions(bot),
+        |(bot, _, _, since)| count_sessions(bot, Some(since)),
     );
     let loading_more = RwSignal::new(false);
     let load_more = move || {
@@ -115,16 +126,16 @@ pub fn SessionPane() -> impl IntoView {
                             if let Ok(c) = counts.await {
                                 console.counts.set(c);
                             }
-                            Filter::ALL
+                            Filter::SHOWN
                         .into_iter()
                         .map(|filter| {
                             let count = move || {
-                                let c = console.counts.get();
-                                match filter {
-                                    Filter::All => c.all,
-                                    Filter::Paused => c.paused,
-                                    Filter::Waiting => c.waiting,
-                                }
+                                let viewer = view_signal.with(|v| v.viewer);
+                                console
+                                    .counts
+                                    .with(|c| filter.count(c, viewer))
+                                    .map(|n| n.to_string())
+                                    .unwrap_or_default()
                             };
                             view! {
                                 <button
@@ -209,10 +220,23 @@ fn SessionRow(session: SessionOverview) -> impl IntoView {
     let unread = session.unread_count;
     let last = session.last_event_on;
     let handoff = session.handoff.clone();
+    let queued_at = handoff
+        .as_ref()
+        .filter(|h| h.state == HandoffState::Queued)
+        .map(|h| h.queued_at);
     let owner = move || {
         let me = console.me.with(|m| m.as_ref().map(|v| v.id));
         handoff.as_ref().map(|h| owner_label(h, me))
     };
+    let closed = session
+        .last_closed
+        .as_ref()
+        .filter(|_| session.handoff.is_none())
+        .map(|c| closed_label(&c.reason));
+    let in_closed_view = move || console.view.with(|v| v.filter == Filter::Closed);
+    let claiming = RwSignal::new(false);
+    let claim_error = RwSignal::new(None::<String>);
+    let navigate = leptos_router::hooks::use_navigate();
     view! {
         <li class="session-row" class:selected=is_selected class:paused=session.is_paused>
             <a id=format!("session-{id}") href=console.session_href(id) aria-current=move || is_selected().then_some("page")>
@@ -227,6 +251,19 @@ fn SessionRow(session: SessionOverview) -> impl IntoView {
                     <span class="session-channel">
                         {session.channel.clone()}
                         {move || owner().map(|o| view! { <span class="session-owner">{o}</span> })}
+                        {move || {
+                            let others = console.others_viewing(id);
+                            (!others.is_empty()).then(|| view! {
+                                <span class="session-viewers" aria-label="Viewing">
+                                    {format!("Viewing: {}", crate::format::names_list(&others))}
+                                </span>
+                            })
+                        }}
+                        {closed.map(|c| view! {
+                            <Show when=in_closed_view>
+                                <span class="session-closed">{c.clone()}</span>
+                            </Show>
+                        })}
                     </span>
                     <span class="session-preview">{preview}</span>
                 </span>
@@ -237,7 +274,66 @@ fn SessionRow(session: SessionOverview) -> impl IntoView {
                     })}
                 </span>
             </a>
+            {queued_at.map(|at| view! {
+                <div class="row-actions">
+                    "Waiting "
+                    <span class="session-waited" role="timer" aria-label="Waiting">
+                        {move || stopwatch(console.now.get(), at)}
+                    </span>
+                    <button
+                        class="row-claim"
+                        aria-label=format!("Claim {}", session.display_name())
+                        disabled=move || claiming.get()
+                        on:click={
+                            let navigate = navigate.clone();
+                            move |_| claim_row(console, id, claiming, claim_error, navigate.clone())
+                        }
+                    >
+                        "Claim"
+                    </button>
+                </div>
+            })}
+            <Show when=move || claim_error.get().is_some()>
+                <p class="row-error" role="alert">{move || claim_error.get()}</p>
+            </Show>
         </li>
+    }
+}
+
+/// Claims a queued conversation from its row and opens it; a lost race says who has it.
+fn claim_row(
+    console: Console,
+    id: i64,
+    claiming: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+    navigate: impl Fn(&str, leptos_router::NavigateOptions) + 'static,
+) {
+    claiming.set(true);
+    error.set(None);
+    let bot = console.bot_id.get_untracked();
+    leptos::task::spawn_local(async move {
+        match claim_session(bot, id).await {
+            Ok(session) => {
+                console.apply_session(session);
+                navigate(&console.session_href(id), Default::default());
+            }
+            Err(e) => {
+                let _ = error.try_set(Some(format!("Could not claim it: {e}")));
+            }
+        }
+        let _ = claiming.try_set(false);
+    });
+}
+
+/// Why a conversation went back to the bot, on its row in "Closed today".
+fn closed_label(reason: &str) -> String {
+    match reason {
+        "resolved" => "Resolved".into(),
+        "returned_to_bot" => "Back to the bot".into(),
+        "inactivity" => "Closed: no reply".into(),
+        "queue_timeout" => "Closed: waited too long".into(),
+        "agent_offline" => "Closed: agent offline".into(),
+        other => format!("Closed: {}", other.replace('_', " ")),
     }
 }
 

@@ -50,6 +50,12 @@ pub fn ConsolePage() -> impl IntoView {
         let connection = live::connect(bot_id.get_untracked(), console.status, move |event| {
             console.apply(event)
         });
+        let connection = std::sync::Arc::new(connection);
+        // The server hears which conversation is open, so colleagues see who is looking.
+        Effect::new({
+            let connection = connection.clone();
+            move |_| connection.show(selected.get())
+        });
         let clock = set_interval_with_handle(
             move || console.now.set(chrono::Utc::now()),
             Duration::from_secs(1),

@@ -31,6 +31,7 @@ fn session(id: i64, last: i64) -> SessionOverview {
         unread_count: 0,
         waiting: false,
         handoff: None,
+        last_closed: None,
     }
 }
 
@@ -77,6 +78,7 @@ fn a_session_leaves_a_filtered_list_when_it_stops_matching() {
     let view = ListView {
         filter: Filter::Paused,
         search: String::new(),
+        ..Default::default()
     };
     let mut paused = session(1, 10);
     paused.is_paused = true;
@@ -91,27 +93,136 @@ fn the_view_matches_like_the_server_search() {
     let view = ListView {
         filter: Filter::All,
         search: "user 1".into(),
+        ..Default::default()
     };
     assert!(view.matches(&session(1, 0)));
     assert!(!view.matches(&session(2, 0)));
     let by_id = ListView {
         filter: Filter::All,
         search: "U2".into(),
+        ..Default::default()
     };
     assert!(by_id.matches(&session(2, 0)));
     let mut waiting = session(3, 0);
     waiting.is_paused = true;
     assert!(!ListView {
         filter: Filter::Waiting,
-        search: String::new()
+        search: String::new(),
+        ..Default::default()
     }
     .matches(&waiting));
     waiting.waiting = true;
     assert!(ListView {
         filter: Filter::Waiting,
-        search: String::new()
+        search: String::new(),
+        ..Default::default()
     }
     .matches(&waiting));
+}
+
+fn handed(id: i64, last: i64, queued_at: i64, owner: Option<i64>) -> SessionOverview {
+    let mut s = session(id, last);
+    s.is_paused = true;
+    s.handoff = Some(crate::model::Handoff {
+        id: 100 + id,
+        state: if owner.is_some() {
+            crate::model::HandoffState::Assigned
+        } else {
+            crate::model::HandoffState::Queued
+        },
+        assignee: owner.map(|id| crate::model::Assignee {
+            id,
+            name: format!("Agent {id}"),
+        }),
+        position: None,
+        queued_at: t(queued_at),
+        assigned_at: owner.map(|_| t(queued_at + 1)),
+        version: 1,
+        returns_at: None,
+    });
+    s
+}
+
+#[test]
+fn queue_mine_others_and_closed_split_by_owner_and_time() {
+    let me = Some(7);
+    let view = |filter| ListView {
+        filter,
+        viewer: me,
+        closed_since: t(100),
+        ..Default::default()
+    };
+    let queued = handed(1, 0, 0, None);
+    let mine = handed(2, 0, 0, Some(7));
+    let theirs = handed(3, 0, 0, Some(8));
+    let mut closed_today = session(4, 0);
+    closed_today.last_closed = Some(crate::model::ClosedHandoff {
+        at: t(150),
+        reason: "resolved".into(),
+    });
+    let mut closed_before = closed_today.clone();
+    closed_before.last_closed.as_mut().unwrap().at = t(50);
+    let all = [&queued, &mine, &theirs, &closed_today, &closed_before];
+    let shown = |filter| {
+        all.iter()
+            .filter(|s| view(filter).matches(s))
+            .map(|s| s.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shown(Filter::Queue), [1]);
+    assert_eq!(shown(Filter::Mine), [2]);
+    assert_eq!(shown(Filter::Others), [3]);
+    assert_eq!(shown(Filter::Closed), [4]);
+    // Handed over again, it is no longer among the closed.
+    let mut reopened = handed(4, 0, 200, None);
+    reopened.last_closed = closed_today.last_closed.clone();
+    assert!(!view(Filter::Closed).matches(&reopened));
+}
+
+#[test]
+fn the_queue_lists_the_longest_waiting_first_and_follows_live_changes() {
+    let view = ListView {
+        filter: Filter::Queue,
+        ..Default::default()
+    };
+    let mut list = SessionList::default();
+    // Newest activity first would be 2, 1; the queue is by when each was queued.
+    list.load_first_page(
+        vec![handed(2, 50, 20, None), handed(1, 40, 10, None)],
+        None,
+        &view,
+    );
+    assert_eq!(ids(&list), [1, 2]);
+    // A newly queued one joins at the end, whatever its activity.
+    list.apply(handed(3, 90, 30, None), &view);
+    assert_eq!(ids(&list), [1, 2, 3]);
+    // The first one claimed leaves the queue.
+    list.apply(handed(1, 95, 10, Some(7)), &view);
+    assert_eq!(ids(&list), [2, 3]);
+}
+
+#[test]
+fn a_filter_counts_for_its_viewer() {
+    let counts = SessionCounts {
+        queued: 2,
+        owners: vec![
+            crate::model::OwnerCount {
+                user_id: 7,
+                open: 3,
+            },
+            crate::model::OwnerCount {
+                user_id: 8,
+                open: 1,
+            },
+        ],
+        ..Default::default()
+    };
+    assert_eq!(Filter::Queue.count(&counts, Some(7)), Some(2));
+    assert_eq!(Filter::Mine.count(&counts, Some(7)), Some(3));
+    assert_eq!(Filter::Others.count(&counts, Some(7)), Some(1));
+    assert_eq!(Filter::Others.count(&counts, None), Some(4));
+    // Events carry no closed count: it stays unknown until fetched.
+    assert_eq!(Filter::Closed.count(&counts, Some(7)), None);
 }
 
 #[test]

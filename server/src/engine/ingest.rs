@@ -72,6 +72,7 @@ impl Engine {
             delivery_key,
             rules,
             no_agent: self.no_agent_answer(&bot.id),
+            takers: self.takers(&bot.id),
         };
         let Some(mut turn) = apply(self.store(), turn).await? else {
             return Ok(None);
@@ -101,6 +102,7 @@ impl Engine {
                     session_id: turn.session.id,
                     answer,
                     no_agent: self.no_agent_answer(&bot.id),
+                    takers: self.takers(&bot.id),
                 },
             )
             .await?;
@@ -127,6 +129,18 @@ impl Engine {
             .with_status(bot_id, AgentStatus::Online)
             .is_empty();
         (settings.no_agent == NoAgent::Answer && nobody).then(|| settings.no_agent_message.clone())
+    }
+
+    /// Who may take a conversation the bot hands over now: the agents of the bot who are there
+    /// (Online, or Busy, who may still claim).
+    fn takers(&self, bot_id: &str) -> Vec<i64> {
+        let mut ids: Vec<i64> = [AgentStatus::Online, AgentStatus::Busy]
+            .into_iter()
+            .flat_map(|status| self.presence.with_status(bot_id, status))
+            .map(|(id, _)| id)
+            .collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// A bot or backend sends a message to a user outside a conversation turn (the outbound REST
@@ -185,6 +199,7 @@ struct UserTurn {
     rules: Option<Arc<Rules>>,
     /// Told to the user instead of a handoff by the bot (no agent is online).
     no_agent: Option<String>,
+    takers: Vec<i64>,
 }
 
 #[async_trait::async_trait]
@@ -226,6 +241,7 @@ impl Change for UserTurn {
             outboxes: &self.outboxes,
             resumer: &resumer,
             no_agent: self.no_agent.as_deref(),
+            takers: &self.takers,
         };
         let applied = apply_actions(tx, &acting, session, actions, &mut clock).await?;
         Ok(Some(Turn {
@@ -250,6 +266,7 @@ struct BotAnswer {
     session_id: i64,
     answer: Answer,
     no_agent: Option<String>,
+    takers: Vec<i64>,
 }
 
 #[async_trait::async_trait]
@@ -295,6 +312,7 @@ impl Change for BotAnswer {
             outboxes: &self.outboxes,
             resumer: &Actor::bot(),
             no_agent: self.no_agent.as_deref(),
+            takers: &self.takers,
         };
         apply_actions(tx, &acting, session, actions, &mut clock).await
     }
@@ -308,11 +326,12 @@ struct Applied {
 
 /// What applying a bot's actions needs: the channels that push, who resumes (the user, through
 /// a rule marked `while_paused`, or the bot), and what the user is told instead of a handoff
-/// while no agent is online (if the bot says so).
+/// while no agent is online (if the bot says so), and who may take a conversation handed over.
 struct Acting<'a> {
     outboxes: &'a Outboxes,
     resumer: &'a Actor,
     no_agent: Option<&'a str>,
+    takers: &'a [i64],
 }
 
 /// The line agents read when the bot kept a conversation it would have handed over.
@@ -320,7 +339,8 @@ pub const NOBODY_ONLINE: &str = "Nobody was online to take the conversation: the
 
 /// What a bot decided, applied in order: replies, notifications (an empty one is left out
 /// rather than failing the user's message), pauses by the bot (or, with nobody online and the
-/// bot's say-so, a message instead), resumes.
+/// bot's say-so, a message instead), resumes. A notification with a handover goes to each
+/// agent who may take it, or to every agent when nobody is there (so whoever comes sees it).
 async fn apply_actions(
     tx: &mut dyn WriteTx,
     acting: &Acting<'_>,
@@ -329,6 +349,7 @@ async fn apply_actions(
     clock: &mut Clock,
 ) -> crate::store::Result<Applied> {
     let mut replies = Vec::new();
+    let hands_over = actions.iter().any(|a| matches!(a, Action::Pause { .. }));
     for action in actions {
         match action {
             Action::Reply(content) => {
@@ -354,7 +375,15 @@ async fn apply_actions(
                     continue;
                 }
                 let new = NewNotification::about(session.id, message, level, url);
-                steps::notify(tx, &session.bot_id, &new, clock.tick()).await?;
+                let at = clock.tick();
+                if hands_over && !acting.takers.is_empty() {
+                    for taker in acting.takers {
+                        let new = new.clone().to(*taker);
+                        steps::notify(tx, &session.bot_id, &new, at).await?;
+                    }
+                } else {
+                    steps::notify(tx, &session.bot_id, &new, at).await?;
+                }
             }
             Action::Pause { .. } if !session.is_paused && acting.no_agent.is_some() => {
                 let text = acting.no_agent.unwrap_or_default().to_string();

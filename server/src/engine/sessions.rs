@@ -5,12 +5,22 @@ use app::model::{Message, Profile, SessionCounts, SessionOverview, SessionPage, 
 use super::clock::Clock;
 use super::{steps, Engine, EngineError, Result};
 use crate::store::write::{apply, Change, WriteTx};
-use crate::store::SessionKey;
+use crate::store::{ListFor, SessionKey};
 
 impl Engine {
-    pub async fn sessions(&self, bot_id: &str, query: &SessionQuery) -> Result<SessionPage> {
+    /// A page of the bot's session list as `viewer` (the person asking, if any) sees it.
+    pub async fn sessions(
+        &self,
+        bot_id: &str,
+        query: &SessionQuery,
+        viewer: Option<i64>,
+    ) -> Result<SessionPage> {
         self.bot(bot_id)?;
-        Ok(self.store.sessions(bot_id, query).await?)
+        let asking = ListFor {
+            viewer,
+            closed_since: query.closed_since_or(chrono::Utc::now()),
+        };
+        Ok(self.store.sessions(bot_id, query, &asking).await?)
     }
 
     pub async fn session(&self, bot_id: &str, session_id: i64) -> Result<SessionOverview> {
@@ -21,9 +31,13 @@ impl Engine {
             .ok_or(EngineError::NotFound("session"))
     }
 
-    pub async fn session_counts(&self, bot_id: &str) -> Result<SessionCounts> {
+    pub async fn session_counts(
+        &self,
+        bot_id: &str,
+        closed_since: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<SessionCounts> {
         self.bot(bot_id)?;
-        Ok(self.store.session_counts(bot_id).await?)
+        Ok(self.store.session_counts(bot_id, closed_since).await?)
     }
 
     pub async fn session_by_key(&self, key: &SessionKey) -> Result<SessionOverview> {

@@ -113,7 +113,7 @@ async fn queue_moved(tx: &mut dyn WriteTx, bot_id: &str, left: &Handoff) -> Resu
     for id in behind {
         kinds.push(EventKind::SessionUpdated {
             session: session_of(tx, id).await?,
-            counts: Some(counts),
+            counts: Some(counts.clone()),
         });
     }
     Ok(kinds)

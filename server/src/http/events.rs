@@ -5,12 +5,14 @@
 //! The socket lives only as long as its caller's access: when that changes (signed out,
 //! deactivated, bots taken, token revoked) it checks the caller again and closes with 4401 (the
 //! credential no longer holds) or 4403 (still signed in, but not on this bot).
+//! A console says over it which conversation it shows (`{"type":"viewing","sessionId":…}`);
+//! who has which one open comes as `viewers` events, not logged, all of it after connecting.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use app::account::{CLOSE_NOT_ALLOWED, CLOSE_SIGNED_OUT};
-use app::model::{Event, EventKind};
+use app::model::{Assignee, ConsoleFrame, Event, EventKind};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{
     close_code, CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade,
@@ -156,8 +158,17 @@ async fn stream(
         Some(viewer) => Some(engine.attend(viewer).await.map_err(ApiError::from)?),
         None => None,
     };
-    // Subscribe before reading the log, so nothing falls between the two.
+    // Which conversation this console shows, as it says (a token of nobody shows none).
+    let mut watch = access.caller.person().map(|viewer| {
+        let person = Assignee {
+            id: viewer.id,
+            name: viewer.name.clone(),
+        };
+        engine.viewing().console(&bot_id, person)
+    });
+    // Subscribe before reading the log (and who views what), so nothing falls between.
     let mut live = engine.bus().subscribe();
+    let mut viewers = engine.viewing().subscribe();
     let (oldest, latest) = engine.store().event_bounds().await?;
     let mut last = match since {
         Some(since) if since <= latest && since + 1 >= oldest => {
@@ -165,6 +176,7 @@ async fn stream(
         }
         _ => resync(&mut socket, latest).await?,
     };
+    send_viewers(&mut socket, &engine, &bot_id, last).await?;
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     loop {
@@ -181,8 +193,26 @@ async fn stream(
                     Forwarded::Closed => return Ok(()),
                 }
             }
+            changed = viewers.recv() => match changed {
+                Ok(change) if change.bot_id == bot_id => {
+                    let kind = EventKind::Viewers { sessions: vec![change.viewers.clone()], snapshot: false };
+                    socket.send(frame_of(&Event { seq: last, kind })).await?;
+                }
+                Ok(_) => {}
+                // Missed changes: all of it again.
+                Err(RecvError::Lagged(_)) => send_viewers(&mut socket, &engine, &bot_id, last).await?,
+                Err(RecvError::Closed) => return Ok(()),
+            },
             incoming = socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(WsMessage::Close(_))) => return Ok(()),
+                Some(Ok(WsMessage::Text(text))) => match serde_json::from_str::<ConsoleFrame>(&text) {
+                    Ok(ConsoleFrame::Viewing { session_id }) => {
+                        if let Some(watch) = watch.as_mut() {
+                            watch.show(session_id);
+                        }
+                    }
+                    Err(e) => tracing::debug!(error = %e, "ignored a console frame that did not parse"),
+                },
                 Some(Ok(_)) => {}
             },
             change = access.changes.recv() => {
@@ -290,6 +320,21 @@ async fn replay(
             return Ok(last);
         }
     }
+}
+
+/// Who has which conversation of the bot open, all of it, as of the logged event `last`.
+async fn send_viewers(
+    socket: &mut WebSocket,
+    engine: &Engine,
+    bot_id: &str,
+    last: i64,
+) -> Result<(), StreamError> {
+    let kind = EventKind::Viewers {
+        sessions: engine.viewing().snapshot(bot_id),
+        snapshot: true,
+    };
+    socket.send(frame_of(&Event { seq: last, kind })).await?;
+    Ok(())
 }
 
 async fn resync(socket: &mut WebSocket, latest: i64) -> Result<i64, StreamError> {

@@ -40,15 +40,29 @@ async fn sessions_index(
     State(state): State<AppState>,
     Path(bot_id): Path<String>,
     Query(query): Query<SessionQuery>,
+    Extension(caller): Extension<Caller>,
 ) -> Result<Json<SessionPage>, ApiError> {
-    Ok(Json(state.engine.sessions(&bot_id, &query).await?))
+    let viewer = caller.person().map(|p| p.id);
+    Ok(Json(state.engine.sessions(&bot_id, &query, viewer).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CountsQuery {
+    closed_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 async fn sessions_counts(
     State(state): State<AppState>,
     Path(bot_id): Path<String>,
+    Query(query): Query<CountsQuery>,
 ) -> Result<Json<SessionCounts>, ApiError> {
-    Ok(Json(state.engine.session_counts(&bot_id).await?))
+    Ok(Json(
+        state
+            .engine
+            .session_counts(&bot_id, query.closed_since)
+            .await?,
+    ))
 }
 
 async fn sessions_read(

@@ -1,8 +1,8 @@
 //! Row types as SQLite returns them, and their conversion into wire types.
 
 use app::model::{
-    ActorKind, Assignee, Handoff, HandoffState, Level, Message, Notification, SessionOverview,
-    Source,
+    ActorKind, Assignee, ClosedHandoff, Handoff, HandoffState, Level, Message, Notification,
+    SessionOverview, Source,
 };
 use chrono::{DateTime, Utc};
 
@@ -47,6 +47,8 @@ pub struct SessionRow {
     pub h_assigned_at: Option<i64>,
     pub h_position: Option<i64>,
     pub h_returns_at: Option<i64>,
+    pub c_closed_at: Option<i64>,
+    pub c_close_reason: Option<String>,
 }
 
 /// Sessions with their last message, in one query (no query per row).
@@ -65,9 +67,12 @@ pub const SESSION_SELECT: &str = "select s.id, s.bot_id, s.channel, s.user_id, s
             and (q.queued_at < h.queued_at or (q.queued_at = h.queued_at and q.id <= h.id))) \
      end as h_position, \
      (select t.due_at from timers t where t.handoff_id = h.id and t.state = 'pending' \
-        and t.kind = 'inactivity_return') as h_returns_at \
+        and t.kind = 'inactivity_return') as h_returns_at, \
+     c.closed_at as c_closed_at, c.close_reason as c_close_reason \
      from sessions s left join messages m on m.id = s.last_message_id \
-     left join handoffs h on h.session_id = s.id and h.state <> 'closed'";
+     left join handoffs h on h.session_id = s.id and h.state <> 'closed' \
+     left join handoffs c on c.id = (select x.id from handoffs x \
+        where x.session_id = s.id and x.state = 'closed' order by x.closed_at desc, x.id desc limit 1)";
 
 impl SessionRow {
     /// The row as the writer's connection reads it.
@@ -109,6 +114,8 @@ impl SessionRow {
             h_assigned_at: r.get(33)?,
             h_position: r.get(34)?,
             h_returns_at: r.get(35)?,
+            c_closed_at: r.get(36)?,
+            c_close_reason: r.get(37)?,
         })
     }
 
@@ -186,6 +193,10 @@ impl SessionRow {
             unread_count: self.unread_count,
             waiting: self.waiting,
             handoff,
+            last_closed: self.c_closed_at.map(|at| ClosedHandoff {
+                at: time(at),
+                reason: self.c_close_reason.unwrap_or_default(),
+            }),
         })
     }
 }

@@ -1,12 +1,13 @@
 //! Sessions, their messages and their pause state in SQLite.
 
 use app::model::{
-    Message, SessionCounts, SessionFilter, SessionOverview, SessionPage, SessionQuery,
+    Message, OwnerCount, SessionCounts, SessionFilter, SessionOverview, SessionPage, SessionQuery,
 };
+use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 
 use super::rows::{MessageRow, SessionRow, MESSAGE_COLUMNS, SESSION_SELECT};
-use crate::store::{Result, SessionKey, StoreError};
+use crate::store::{ListFor, Result, SessionKey, StoreError};
 
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 200;
@@ -52,7 +53,12 @@ pub async fn by_key(pool: &SqlitePool, key: &SessionKey) -> Result<Option<Sessio
 /// (common words), else the name index finds the few that match (rare ones).
 pub(super) const SEARCH_WINDOW: u32 = 2_000;
 
-pub async fn list(pool: &SqlitePool, bot_id: &str, query: &SessionQuery) -> Result<SessionPage> {
+pub async fn list(
+    pool: &SqlitePool,
+    bot_id: &str,
+    query: &SessionQuery,
+    asking: &ListFor,
+) -> Result<SessionPage> {
     let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let after = query.cursor.as_deref().map(parse_cursor).transpose()?;
     let search = query
@@ -60,17 +66,40 @@ pub async fn list(pool: &SqlitePool, bot_id: &str, query: &SessionQuery) -> Resu
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty());
-    // The filter, the cursor, and for `?7` the trigram phrase of the search.
-    let conditions = "s.bot_id = ?1 \
-           and (?2 = 'all' or s.paused = 1) \
+    let filter = query.effective_filter();
+    // The queue reads oldest handoff first; every other list newest activity first. The
+    // cursor holds the last row's sort key.
+    let (order, after_cond) = if filter.is_queue() {
+        (
+            "order by h.queued_at, s.id",
+            "(?4 is null or h.queued_at > ?4 or (h.queued_at = ?4 and s.id > ?5))",
+        )
+    } else {
+        (
+            "order by s.last_event_on desc, s.id desc",
+            "(?4 is null or s.last_event_on < ?4 or (s.last_event_on = ?4 and s.id < ?5))",
+        )
+    };
+    // The filter (the same rule as `SessionFilter::admits`), the cursor, and for `?7` the
+    // trigram phrase of the search.
+    let conditions = format!(
+        "s.bot_id = ?1 \
+           and (?2 not in ('paused', 'waiting') or s.paused = 1) \
            and (?2 != 'waiting' or s.waiting = 1) \
-           and (?4 is null or s.last_event_on < ?4 or (s.last_event_on = ?4 and s.id < ?5))";
-    let order = "order by s.last_event_on desc, s.id desc";
+           and (?2 != 'queue' or h.state = 'queued') \
+           and (?2 != 'mine' or (h.state = 'assigned' and h.assignee_id = ?8)) \
+           and (?2 != 'others' or (h.state = 'assigned' and (?8 is null or h.assignee_id <> ?8))) \
+           and (?2 != 'closed' or (h.id is null and s.id in (select c.session_id from handoffs c \
+                where c.bot_id = ?1 and c.state = 'closed' and c.closed_at >= ?9))) \
+           and {after_cond}"
+    );
     let like = "(s.full_name like ?3 escape '\\' or s.user_id like ?3 escape '\\')";
     let plain = format!("{SESSION_SELECT} where {conditions} {order} limit ?6");
     let windowed = format!(
         "{SESSION_SELECT} where s.id in \
-             (select s.id from sessions s where {conditions} {order} limit {SEARCH_WINDOW}) \
+             (select s.id from sessions s \
+              left join handoffs h on h.session_id = s.id and h.state <> 'closed' \
+              where {conditions} {order} limit {SEARCH_WINDOW}) \
            and {like} {order} limit ?6"
     );
     let indexed = format!(
@@ -81,12 +110,14 @@ pub async fn list(pool: &SqlitePool, bot_id: &str, query: &SessionQuery) -> Resu
     let scanned = format!("{SESSION_SELECT} where {conditions} and {like} {order} limit ?6");
     let binds = ListBinds {
         bot_id,
-        filter: filter_name(query.effective_filter()),
+        filter: filter_name(filter),
         like: search.map(like_pattern),
         after,
         // One more row than asked tells whether there is a next page.
         rows: limit + 1,
         phrase: search.map(trigram_phrase),
+        viewer: asking.viewer,
+        closed_since: asking.closed_since.timestamp_millis(),
     };
     let rows = match search {
         None => binds.fetch(pool, &plain).await?,
@@ -107,9 +138,13 @@ pub async fn list(pool: &SqlitePool, bot_id: &str, query: &SessionQuery) -> Resu
         .collect::<Result<Vec<_>>>()?;
     let next_cursor = if sessions.len() > limit as usize {
         sessions.truncate(limit as usize);
-        sessions
-            .last()
-            .map(|s| format!("{}.{}", s.last_event_on.timestamp_millis(), s.id))
+        sessions.last().map(|s| {
+            let key = match (&s.handoff, filter.is_queue()) {
+                (Some(h), true) => h.queued_at,
+                _ => s.last_event_on,
+            };
+            format!("{}.{}", key.timestamp_millis(), s.id)
+        })
     } else {
         None
     };
@@ -127,6 +162,8 @@ struct ListBinds<'a> {
     after: Option<(i64, i64)>,
     rows: u32,
     phrase: Option<String>,
+    viewer: Option<i64>,
+    closed_since: i64,
 }
 
 impl ListBinds<'_> {
@@ -139,6 +176,8 @@ impl ListBinds<'_> {
             .bind(self.after.map(|c| c.1))
             .bind(self.rows)
             .bind(&self.phrase)
+            .bind(self.viewer)
+            .bind(self.closed_since)
             .fetch_all(pool)
             .await?)
     }
@@ -199,21 +238,66 @@ fn filter_name(filter: SessionFilter) -> &'static str {
         SessionFilter::All => "all",
         SessionFilter::Paused => "paused",
         SessionFilter::Waiting => "waiting",
+        SessionFilter::Queue => "queue",
+        SessionFilter::Mine => "mine",
+        SessionFilter::Others => "others",
+        SessionFilter::Closed => "closed",
     }
 }
 
-pub async fn counts(pool: &SqlitePool, bot_id: &str) -> Result<SessionCounts> {
-    let counts = sqlx::query_as::<_, (i64, i64, i64)>(
-        "select total, paused, waiting from session_counts where bot_id = ?1",
-    )
-    .bind(bot_id)
-    .fetch_optional(pool)
-    .await?;
-    let (all, paused, waiting) = counts.unwrap_or_default();
+/// The counts kept per bot by triggers.
+pub const KEPT_COUNTS: &str = "select total, paused, waiting from session_counts where bot_id = ?1";
+/// The bot's queue length.
+pub const QUEUED_COUNT: &str =
+    "select count(*) from handoffs where bot_id = ?1 and state = 'queued'";
+/// Open conversations per owner.
+pub const OWNER_COUNTS: &str = "select assignee_id, count(*) from handoffs \
+     where bot_id = ?1 and state = 'assigned' and assignee_id is not null \
+     group by assignee_id order by assignee_id";
+/// Conversations back with the bot after a handoff closed since `?2` (the `closed` list).
+const CLOSED_COUNT: &str = "select count(*) from sessions s where s.bot_id = ?1 \
+     and s.id in (select c.session_id from handoffs c \
+                  where c.bot_id = ?1 and c.state = 'closed' and c.closed_at >= ?2) \
+     and not exists (select 1 from handoffs o where o.session_id = s.id and o.state <> 'closed')";
+
+pub async fn counts(
+    pool: &SqlitePool,
+    bot_id: &str,
+    closed_since: Option<DateTime<Utc>>,
+) -> Result<SessionCounts> {
+    let kept = sqlx::query_as::<_, (i64, i64, i64)>(KEPT_COUNTS)
+        .bind(bot_id)
+        .fetch_optional(pool)
+        .await?;
+    let (all, paused, waiting) = kept.unwrap_or_default();
+    let queued = sqlx::query_scalar::<_, i64>(QUEUED_COUNT)
+        .bind(bot_id)
+        .fetch_one(pool)
+        .await?;
+    let owners = sqlx::query_as::<_, (i64, i64)>(OWNER_COUNTS)
+        .bind(bot_id)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|(user_id, open)| OwnerCount { user_id, open })
+        .collect();
+    let closed = match closed_since {
+        Some(since) => Some(
+            sqlx::query_scalar::<_, i64>(CLOSED_COUNT)
+                .bind(bot_id)
+                .bind(since.timestamp_millis())
+                .fetch_one(pool)
+                .await?,
+        ),
+        None => None,
+    };
     Ok(SessionCounts {
         all,
         paused,
         waiting,
+        queued,
+        owners,
+        closed,
     })
 }
 

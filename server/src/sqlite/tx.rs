@@ -3,12 +3,14 @@
 //! Nothing here decides; it stores what the engine's changes say.
 
 use app::model::{
-    ActorKind, Event, EventKind, Message, Notification, Profile, SessionCounts, SessionOverview,
+    ActorKind, Event, EventKind, Message, Notification, OwnerCount, Profile, SessionCounts,
+    SessionOverview,
 };
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
 use super::notifications::{readable, COLUMNS as NOTIFICATION_COLUMNS};
 use super::rows::{time, MessageRow, NotificationRow, SessionRow, MESSAGE_COLUMNS, SESSION_SELECT};
+use super::sessions;
 use super::writer::Bracket;
 use crate::store::accounts::AuditEntry;
 use crate::store::event_format::{encode, EVENT_VERSION};
@@ -228,18 +230,34 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     async fn session_counts(&mut self, bot_id: &str) -> Result<SessionCounts> {
-        Ok(self
+        let (all, paused, waiting) = self
             .db
-            .prepare_cached("select total, paused, waiting from session_counts where bot_id = ?1")?
-            .query_row([bot_id], |r| {
-                Ok(SessionCounts {
-                    all: r.get(0)?,
-                    paused: r.get(1)?,
-                    waiting: r.get(2)?,
-                })
-            })
+            .prepare_cached(sessions::KEPT_COUNTS)?
+            .query_row([bot_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?
-            .unwrap_or_default())
+            .unwrap_or_default();
+        let queued = self
+            .db
+            .prepare_cached(sessions::QUEUED_COUNT)?
+            .query_row([bot_id], |r| r.get(0))?;
+        let owners = self
+            .db
+            .prepare_cached(sessions::OWNER_COUNTS)?
+            .query_map([bot_id], |r| {
+                Ok(OwnerCount {
+                    user_id: r.get(0)?,
+                    open: r.get(1)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(SessionCounts {
+            all,
+            paused,
+            waiting,
+            queued,
+            owners,
+            closed: None,
+        })
     }
 
     async fn insert_message(&mut self, new: &NewMessage<'_>) -> Result<Message> {

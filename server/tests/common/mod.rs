@@ -257,6 +257,16 @@ pub fn bot_path(bot_id: &str, rest: &str) -> String {
 }
 
 /// A text message as a user types it.
+/// The messages of a page of notifications.
+pub fn notification_texts(list: &Value) -> Vec<String> {
+    list["notifications"]
+        .as_array()
+        .expect("a list of notifications")
+        .iter()
+        .map(|n| n["message"].as_str().expect("a message").to_string())
+        .collect()
+}
+
 pub fn text(text: &str) -> Value {
     json!({ "type": "text", "text": text })
 }
@@ -415,7 +425,11 @@ impl TestApp {
             .await
             .expect("the event socket opens");
         assert_eq!(response.status(), 101);
-        Events { ws }
+        Events {
+            ws,
+            logged: Default::default(),
+            viewers: Default::default(),
+        }
     }
 
     /// Runs one SQL statement on the server's database (to set up what no API can, such as an
@@ -460,11 +474,51 @@ impl TestApp {
 /// A connected event stream.
 pub struct Events {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// Frames read while looking for another kind: logged events, and `viewers` ones.
+    logged: std::collections::VecDeque<Value>,
+    viewers: std::collections::VecDeque<Value>,
 }
 
 impl Events {
-    /// The next event frame as JSON; fails the test if none comes within [`PATIENCE`].
+    /// The next logged event (not a `viewers` one, which [`Events::next_viewers`] reads);
+    /// fails the test if none comes within [`PATIENCE`].
     pub async fn next(&mut self) -> Value {
+        if let Some(event) = self.logged.pop_front() {
+            return event;
+        }
+        loop {
+            let frame = self.frame().await;
+            if frame["type"] == "viewers" {
+                self.viewers.push_back(frame);
+            } else {
+                return frame;
+            }
+        }
+    }
+
+    /// The next `viewers` event (who has which conversation open).
+    pub async fn next_viewers(&mut self) -> Value {
+        if let Some(event) = self.viewers.pop_front() {
+            return event;
+        }
+        loop {
+            let frame = self.frame().await;
+            if frame["type"] == "viewers" {
+                return frame;
+            }
+            self.logged.push_back(frame);
+        }
+    }
+
+    /// Sends a frame as a console does.
+    pub async fn send(&mut self, frame: Value) {
+        self.ws
+            .send(WsMessage::Text(frame.to_string().into()))
+            .await
+            .expect("the frame is sent");
+    }
+
+    async fn frame(&mut self) -> Value {
         loop {
             let frame = tokio::time::timeout(PATIENCE, self.ws.next())
                 .await
