@@ -1,6 +1,7 @@
 //! The Messenger channel against a fake Graph API on loopback that checks what the real one
 //! would (the page token, the message shape): webhook verification, signatures, redeliveries,
-//! replies through the Send API (retried on 5xx), agent replies as plain text, profiles.
+//! replies through the Send API (retried on 5xx), agent replies as plain text, profiles, and a
+//! queued user told their place in line.
 
 pub mod common;
 
@@ -90,13 +91,18 @@ async fn fake_graph(failures: u32) -> (String, mpsc::UnboundedReceiver<Value>) {
 }
 
 async fn app_with_messenger(graph_url: &str) -> TestApp {
+    app_with_messenger_and(graph_url, "").await
+}
+
+/// The same, with more of the bot's file (a table after `[messenger]`).
+async fn app_with_messenger_and(graph_url: &str, more: &str) -> TestApp {
     let rules = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../bots/welcome-bot.toml"
     ))
     .unwrap();
     let file = format!(
-        "{rules}\n[messenger]\npage_access_token = \"{PAGE_TOKEN}\"\napp_secret = \"{APP_SECRET}\"\nverify_token = \"{VERIFY}\"\ngraph_api_url = \"{graph_url}\"\n"
+        "{rules}\n[messenger]\npage_access_token = \"{PAGE_TOKEN}\"\napp_secret = \"{APP_SECRET}\"\nverify_token = \"{VERIFY}\"\ngraph_api_url = \"{graph_url}\"\n{more}"
     );
     spawn_app_with_bots(&[("fb-bot", &file)]).await
 }
@@ -285,4 +291,86 @@ async fn hitl_start_sends_a_button_template_and_the_agent_reply_is_plain_text() 
         .await
         .expect(200);
     assert_eq!(session["fullName"], "Mark Messenger");
+}
+
+/// The next text the Send API took for `psid` (calls for others passed over).
+async fn next_text_to(sent: &mut mpsc::UnboundedReceiver<Value>, psid: &str) -> String {
+    loop {
+        let call = tokio::time::timeout(common::PATIENCE, sent.recv())
+            .await
+            .expect("a Send API call in time")
+            .expect("the fake Graph API runs");
+        if call["recipient"]["id"] == psid {
+            if let Some(text) = call["message"]["text"].as_str() {
+                return text.to_string();
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_queued_user_is_told_their_place_at_once_and_again_when_it_moves_not_more_often() {
+    let (graph, mut sent) = fake_graph(0).await;
+    let handoffs = "[handoffs]\nqueue_message = \"You are #{position} in line.\"\nqueue_message_every_secs = 1\n";
+    let app = app_with_messenger_and(&graph, handoffs).await;
+    for (psid, mid) in [("psid-a", "m.a"), ("psid-b", "m.b")] {
+        let body = text_event(psid, mid, "HITL_START");
+        assert_eq!(deliver(&app, &body, Some(sign(&body))).await.status(), 200);
+    }
+    assert_eq!(
+        next_text_to(&mut sent, "psid-a").await,
+        "You are #1 in line."
+    );
+    assert_eq!(
+        next_text_to(&mut sent, "psid-b").await,
+        "You are #2 in line."
+    );
+    let told_b = std::time::Instant::now();
+
+    // The first goes back to the bot: the second moves up and hears it, a second after the last.
+    let sessions = app
+        .get(&bot_path("fb-bot", "/mod/hitl/sessions?filter=queue"))
+        .await
+        .expect(200);
+    let id_of = |psid: &str| {
+        sessions["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["userId"] == psid)
+            .map(|s| s["id"].as_i64().unwrap())
+            .unwrap()
+    };
+    let (a, b) = (id_of("psid-a"), id_of("psid-b"));
+    app.post_empty(&bot_path(
+        "fb-bot",
+        &format!("/mod/hitl/sessions/{a}/unpause"),
+    ))
+    .await
+    .expect(200);
+    assert_eq!(
+        next_text_to(&mut sent, "psid-b").await,
+        "You are #1 in line."
+    );
+    assert!(
+        told_b.elapsed() >= std::time::Duration::from_millis(900),
+        "not within the interval: {:?}",
+        told_b.elapsed()
+    );
+
+    // Nothing more while the place stays: the next thing the user gets is the agent's reply.
+    app.post(
+        &bot_path("fb-bot", &format!("/mod/hitl/sessions/{b}/message")),
+        json!({ "message": "Hi, Bob here" }),
+    )
+    .await
+    .expect(200);
+    assert_eq!(next_text_to(&mut sent, "psid-b").await, "Hi, Bob here");
+    // The notices are in the conversation, as the bot's.
+    let texts = app.texts("fb-bot", b).await;
+    assert_eq!(
+        texts.iter().filter(|t| t.contains("in line")).count(),
+        2,
+        "{texts:?}"
+    );
 }

@@ -70,6 +70,11 @@ pub struct Settings {
     pub max_reoffers: u32,
     pub offline_action: OfflineAction,
     pub offline_after_secs: u64,
+    /// Told to a queued user on a channel that pushes (Messenger) with their place in line
+    /// (`{position}`), again when it changed but at most every `queue_message_every_secs`; off
+    /// when absent.
+    pub queue_message: Option<String>,
+    pub queue_message_every_secs: u64,
 }
 
 impl Default for Settings {
@@ -96,6 +101,8 @@ impl Default for Settings {
             max_reoffers: 2,
             offline_action: OfflineAction::None,
             offline_after_secs: 300,
+            queue_message: None,
+            queue_message_every_secs: 60,
         }
     }
 }
@@ -109,6 +116,8 @@ pub struct Timing {
     pub waiting_too_long: Option<Duration>,
     pub claim_timeout: Option<Duration>,
     pub max_reoffers: u32,
+    /// How often a queued user on a channel that pushes may be told their place, if at all.
+    pub queue_notice: Option<Duration>,
 }
 
 impl Timing {
@@ -117,6 +126,7 @@ impl Timing {
             && self.queue_timeout.is_none()
             && self.waiting_too_long.is_none()
             && self.claim_timeout.is_none()
+            && self.queue_notice.is_none()
     }
 }
 
@@ -132,6 +142,10 @@ impl Settings {
             ("waiting_too_long_secs", self.waiting_too_long_secs),
             ("claim_timeout_secs", self.claim_timeout_secs),
             ("offline_after_secs", Some(self.offline_after_secs)),
+            (
+                "queue_message_every_secs",
+                Some(self.queue_message_every_secs),
+            ),
         ];
         for (key, secs) in timers {
             if secs.is_some_and(|s| s == 0 || s > 30 * 86_400) {
@@ -166,6 +180,8 @@ impl Settings {
             ("queue_timeout_message", &self.queue_timeout_message),
             ("no_agent_message", &self.no_agent_message),
         ];
+        let queue_message = self.queue_message.iter().map(|m| ("queue_message", m));
+        let texts = texts.into_iter().chain(queue_message);
         for (key, text) in texts {
             if text.trim().is_empty() || text.len() > 2000 {
                 return Err(format!(
@@ -185,6 +201,10 @@ impl Settings {
             waiting_too_long: secs(self.waiting_too_long_secs),
             claim_timeout: secs(self.claim_timeout_secs),
             max_reoffers: self.max_reoffers,
+            queue_notice: self
+                .queue_message
+                .as_ref()
+                .map(|_| Duration::from_secs(self.queue_message_every_secs)),
         }
     }
 }

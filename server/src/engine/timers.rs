@@ -39,15 +39,18 @@ pub enum Kind {
     WaitingTooLong,
     /// Puts a conversation its new owner did not answer back in the queue.
     ClaimTimeout,
+    /// Tells a queued user on a channel that pushes their place in line.
+    QueueNotice,
 }
 
 impl Kind {
-    const ALL: [Kind; 5] = [
+    const ALL: [Kind; 6] = [
         Kind::InactivityWarning,
         Kind::InactivityReturn,
         Kind::QueueTimeout,
         Kind::WaitingTooLong,
         Kind::ClaimTimeout,
+        Kind::QueueNotice,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +60,7 @@ impl Kind {
             Kind::QueueTimeout => "queue_timeout",
             Kind::WaitingTooLong => "waiting_too_long",
             Kind::ClaimTimeout => "claim_timeout",
+            Kind::QueueNotice => "queue_notice",
         }
     }
 
@@ -78,6 +82,11 @@ pub struct Facts {
     /// The user's last message, and the last agent reply.
     pub last_heard: Option<i64>,
     pub last_reply: Option<i64>,
+    /// Its place in line while queued, and the place its user was last told, and when (on a
+    /// channel that pushes; `told` is `None` there until the first notice).
+    pub position: Option<i64>,
+    pub pushes: bool,
+    pub told: Option<(i64, i64)>,
 }
 
 /// A timer the handoff should have.
@@ -116,6 +125,16 @@ pub fn plan(timing: &Timing, facts: &Facts, fired: impl Fn(Kind, i64) -> bool) -
                 facts.active_at,
                 timing.waiting_too_long,
             );
+            // Told at once, then again when the place changed, at most once per interval.
+            if let (Some(every), Some(position), true) =
+                (timing.queue_notice, facts.position, facts.pushes)
+            {
+                match facts.told {
+                    None => add(Kind::QueueNotice, facts.active_at, Some(Duration::ZERO)),
+                    Some((told, at)) if told != position => add(Kind::QueueNotice, at, Some(every)),
+                    Some(_) => {}
+                }
+            }
         }
         HandoffState::Assigned => {
             // Any public message counts: the user's or the owner's.
@@ -152,6 +171,7 @@ pub fn span(d: Duration) -> String {
 /// The facts of the session's open handoff as this write sees them, with its stored timers.
 async fn facts_of(
     tx: &mut dyn WriteTx,
+    outboxes: &Outboxes,
     session: &SessionOverview,
 ) -> crate::store::Result<Option<(Facts, Vec<Timer>)>> {
     let Some(handoff) = &session.handoff else {
@@ -169,6 +189,9 @@ async fn facts_of(
         offered: times.offered,
         last_heard: session.last_heard_on.map(|t| t.timestamp_millis()),
         last_reply: session.last_agent_reply_on.map(|t| t.timestamp_millis()),
+        position: handoff.position,
+        pushes: outboxes.get(&session.bot_id, &session.channel).is_some(),
+        told: times.told,
     };
     Ok(Some((facts, tx.timers_of(handoff.id).await?)))
 }
@@ -177,9 +200,10 @@ async fn facts_of(
 async fn plan_of(
     tx: &mut dyn WriteTx,
     timing: &Timing,
+    outboxes: &Outboxes,
     session: &SessionOverview,
 ) -> crate::store::Result<(Vec<Planned>, Vec<Timer>, i64)> {
-    let Some((facts, timers)) = facts_of(tx, session).await? else {
+    let Some((facts, timers)) = facts_of(tx, outboxes, session).await? else {
         return Ok((Vec::new(), Vec::new(), 0));
     };
     let fired = |kind: Kind, basis: i64| {
@@ -206,13 +230,14 @@ fn is(timer: &Timer, p: &Planned, version: i64) -> bool {
 async fn arm(
     tx: &mut dyn WriteTx,
     timing: &Timing,
+    outboxes: &Outboxes,
     session_id: i64,
     at: i64,
 ) -> crate::store::Result<bool> {
     let Some(session) = tx.session(session_id).await? else {
         return Ok(false);
     };
-    let (planned, timers, version) = plan_of(tx, timing, &session).await?;
+    let (planned, timers, version) = plan_of(tx, timing, outboxes, &session).await?;
     let mut shown_changed = false;
     let pending: Vec<&Timer> = timers
         .iter()
@@ -249,6 +274,7 @@ async fn arm(
 /// Arms a session's timers anew; consoles hear when the return time changed.
 struct Arm {
     timing: Timing,
+    outboxes: Arc<Outboxes>,
     session_id: i64,
 }
 
@@ -258,7 +284,7 @@ impl Change for Arm {
 
     async fn apply(&self, tx: &mut dyn WriteTx) -> crate::store::Result<()> {
         let at = Clock::start().tick();
-        if arm(tx, &self.timing, self.session_id, at).await? {
+        if arm(tx, &self.timing, &self.outboxes, self.session_id, at).await? {
             publish_session(tx, self.session_id, at).await?;
         }
         Ok(())
@@ -307,7 +333,7 @@ impl Change for Fire {
         let Some(session) = tx.session(self.session_id).await? else {
             return Ok(None);
         };
-        let (planned, timers, version) = plan_of(tx, &timing, &session).await?;
+        let (planned, timers, version) = plan_of(tx, &timing, &self.outboxes, &session).await?;
         let Some(timer) = timers
             .iter()
             .find(|t| t.id == self.timer_id && t.state == TimerState::Pending)
@@ -323,7 +349,7 @@ impl Change for Fire {
             .map(|p| p.kind);
         let Some(kind) = due else {
             // Armed for a state that has passed: the plan arms what applies now.
-            if arm(tx, &timing, self.session_id, now).await? {
+            if arm(tx, &timing, &self.outboxes, self.session_id, now).await? {
                 publish_session(tx, self.session_id, now).await?;
             }
             return Ok(None);
@@ -331,7 +357,7 @@ impl Change for Fire {
         tx.finish_timer(timer.id, TimerState::Fired, now).await?;
         self.act(tx, kind, &session, &mut clock).await?;
         let at = clock.tick();
-        if arm(tx, &timing, self.session_id, at).await? {
+        if arm(tx, &timing, &self.outboxes, self.session_id, at).await? {
             publish_session(tx, self.session_id, at).await?;
         }
         Ok(Some(kind))
@@ -406,6 +432,18 @@ impl Fire {
                     steps::notify(tx, &session.bot_id, &new, clock.tick()).await?;
                 }
             }
+            Kind::QueueNotice => {
+                let (Some(handoff), Some(text)) = (&session.handoff, &s.queue_message) else {
+                    return Ok(());
+                };
+                let Some(position) = handoff.position else {
+                    return Ok(());
+                };
+                let text = text.replace("{position}", &position.to_string());
+                self.tell(tx, session.id, &text, clock).await?;
+                tx.note_told_position(handoff.id, position, clock.tick())
+                    .await?;
+            }
         }
         Ok(())
     }
@@ -436,7 +474,13 @@ impl Engine {
     /// Arms the timers of one conversation of the bot as its state says.
     pub async fn arm_timers(&self, bot_id: &str, session_id: i64) -> Result<()> {
         let timing = self.bot(bot_id)?.handoffs.timing();
-        apply(self.store(), Arm { timing, session_id }).await?;
+        let outboxes = self.outboxes();
+        let arm = Arm {
+            timing,
+            outboxes,
+            session_id,
+        };
+        apply(self.store(), arm).await?;
         Ok(())
     }
 
@@ -572,7 +616,47 @@ mod tests {
             offered: false,
             last_heard: None,
             last_reply: None,
+            position: None,
+            pushes: false,
+            told: None,
         }
+    }
+
+    #[test]
+    fn a_queued_user_on_a_pushing_channel_is_told_at_once_then_on_a_change_at_most_per_interval() {
+        let timing = Timing {
+            queue_notice: secs(60),
+            ..Timing::default()
+        };
+        let queued = |position, pushes, told| Facts {
+            state: HandoffState::Queued,
+            assigned_at: None,
+            position: Some(position),
+            pushes,
+            told,
+            ..assigned(1_000)
+        };
+        let notices = |facts: &Facts| {
+            plan(&timing, facts, |_, _| false)
+                .into_iter()
+                .map(|p| (p.basis, p.due_at))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(notices(&queued(3, true, None)), [(1_000, 1_000)]);
+        // Told #3 at 2 s: nothing while it is still #3; once #2, a minute after the last notice.
+        assert!(notices(&queued(3, true, Some((3, 2_000)))).is_empty());
+        assert_eq!(
+            notices(&queued(2, true, Some((3, 2_000)))),
+            [(2_000, 62_000)]
+        );
+        // A channel that shows the place itself (the web chat) or answers with it gets none.
+        assert!(notices(&queued(3, false, None)).is_empty());
+        // Nor a conversation someone owns.
+        let owned = Facts {
+            state: HandoffState::Assigned,
+            ..queued(3, true, None)
+        };
+        assert!(notices(&owned).is_empty());
     }
 
     #[test]

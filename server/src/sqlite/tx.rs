@@ -466,7 +466,8 @@ impl WriteTx for SqliteTx<'_> {
         let row = self
             .db
             .prepare_cached(
-                "select coalesce(active_at, queued_at), offered, lapses, excluded \
+                "select coalesce(active_at, queued_at), offered, lapses, excluded, \
+                        told_position, told_at \
                  from handoffs where id = ?1",
             )?
             .query_row([id], |r| {
@@ -475,10 +476,11 @@ impl WriteTx for SqliteTx<'_> {
                     r.get::<_, bool>(1)?,
                     r.get::<_, u32>(2)?,
                     r.get::<_, String>(3)?,
+                    r.get::<_, Option<i64>>(4)?.zip(r.get::<_, Option<i64>>(5)?),
                 ))
             })
             .optional()?;
-        row.map(|(active_at, offered, lapses, excluded)| {
+        row.map(|(active_at, offered, lapses, excluded, told)| {
             let excluded = serde_json::from_str(&excluded)
                 .map_err(|e| StoreError::Corrupt(format!("handoff {id} excluded: {e}")))?;
             Ok(HandoffTimes {
@@ -486,9 +488,17 @@ impl WriteTx for SqliteTx<'_> {
                 offered,
                 lapses,
                 excluded,
+                told,
             })
         })
         .transpose()
+    }
+
+    async fn note_told_position(&mut self, id: i64, position: i64, at: i64) -> Result<()> {
+        self.db
+            .prepare_cached("update handoffs set told_position = ?2, told_at = ?3 where id = ?1")?
+            .execute(params![id, position, at])?;
+        Ok(())
     }
 
     async fn timers_of(&mut self, handoff_id: i64) -> Result<Vec<Timer>> {

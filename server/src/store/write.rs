@@ -87,6 +87,8 @@ pub struct HandoffTimes {
     /// How many owners let an offer of it lapse, and who they are.
     pub lapses: u32,
     pub excluded: Vec<i64>,
+    /// The place in line its user was last told, and when.
+    pub told: Option<(i64, i64)>,
 }
 
 /// Whether a timer is still to fire.
@@ -245,6 +247,8 @@ pub trait WriteTx: Send {
     async fn open_handoff(&mut self, new: &NewHandoff<'_>) -> Result<i64>;
     /// What the open or closed handoff `id` counts its timers from.
     async fn handoff_times(&mut self, id: i64) -> Result<Option<HandoffTimes>>;
+    /// Its user was told they are `position` in line (not a change of the handoff: no version).
+    async fn note_told_position(&mut self, id: i64, position: i64, at: i64) -> Result<()>;
     /// Every timer ever armed for the handoff, oldest first.
     async fn timers_of(&mut self, handoff_id: i64) -> Result<Vec<Timer>>;
     async fn insert_timer(&mut self, new: &NewTimer<'_>) -> Result<i64>;
