@@ -133,6 +133,35 @@ pub struct Analytics {
     /// From a handoff to its return to the bot (returned ones only).
     pub handoff_duration: Spread,
     pub returned_by: ReturnedBy,
+    /// From queueing to being given to an agent (the last time, for one handed on).
+    #[serde(default)]
+    pub queue_time: Spread,
+    /// From being given to an agent to that agent's first message.
+    #[serde(default)]
+    pub first_reply_after_assignment: Spread,
+    /// Handoffs by the agent who (last) owned them, most first.
+    #[serde(default)]
+    pub per_agent: Vec<AgentFigures>,
+    /// Closed handoffs by why, most first (`returned_to_bot`, `resolved`, `inactivity`, …).
+    #[serde(default)]
+    pub close_reasons: Vec<ReasonCount>,
+}
+
+/// One agent's handoffs in the range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentFigures {
+    pub user_id: i64,
+    pub name: String,
+    pub handoffs: i64,
+    /// From being given it to their first message.
+    pub first_reply: Spread,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReasonCount {
+    pub reason: String,
+    pub count: i64,
 }
 
 /// The longest range one request may cover.

@@ -1,6 +1,7 @@
 // Two agents on the lists by owner: the Queue longest waiting first with its waiting time and a
 // Claim button on each row, Mine and Others as each agent sees them, Closed today with why,
-// counts that follow live, and who is viewing a conversation, in its row and its header.
+// counts that follow live, who is viewing a conversation, in its row and its header, and the
+// handoff in analytics.
 import { test, expect, Api, unique, consoleUi, newAgent, signedInAt, filterCount } from './helpers.mjs';
 
 async function queued(api, first, tag) {
@@ -68,6 +69,7 @@ test('the queue lists the longest waiting first; a claim from its row moves it t
     await expect(theirs.heading).toHaveText(quinn.name);
     await expect(theirs.conversation.getByRole('note', { name: 'Also viewing' })).toHaveText(`${ada.name} is viewing too`);
     await expect(ui.conversation.getByRole('note', { name: 'Also viewing' })).toHaveText(`${bea.name} is viewing too`);
+    await expect(theirs.conversation.getByRole('group', { name: 'Ownership' }).getByRole('status')).toHaveText(`Assigned to ${ada.name}`);
 
     // Ada resolves it: it leaves Mine and joins Closed today, with why, for both.
     const closedBefore = await filterCount(ui.filter('Closed today'));
@@ -83,6 +85,14 @@ test('the queue lists the longest waiting first; a claim from its row moves it t
     // Bea leaves the console: Ada's header no longer names her.
     await b.page.goto('/history');
     await expect(ui.conversation.getByRole('note', { name: 'Also viewing' })).toHaveCount(0);
+
+    // Analytics counts Ada's handoff and why it closed.
+    await a.page.goto('/analytics?bot=welcome-bot');
+    const byAgent = a.page.getByRole('region', { name: 'By agent' });
+    await expect(byAgent.getByRole('row', { name: new RegExp(`^${ada.name} 1 `) })).toBeVisible();
+    const reasons = a.page.getByRole('region', { name: 'Why handoffs closed' });
+    await expect(reasons.getByRole('row', { name: /^Resolved \d+$/ })).toBeVisible();
+    await expect(a.page.getByText('Time in queue')).toBeVisible();
   } finally {
     await a.context.close();
     await b.context.close();

@@ -119,3 +119,95 @@ async fn the_figures_of_a_scripted_day_are_exact() {
         .await
         .expect_error(404, "not_found");
 }
+
+#[tokio::test]
+async fn handoffs_as_owned_give_time_in_queue_first_replies_per_agent_and_close_reasons() {
+    let app = spawn_app().await;
+    let mut agents = Vec::new();
+    for email in ["ann@test.local", "bea@test.local"] {
+        common::add_agent(&app, email, &[common::WELCOME_BOT]).await;
+        agents.push(common::token_for(&app, email).await.1);
+    }
+    let as_agent = |token: &str, path: String, body: Value| {
+        let request = app
+            .client
+            .post(app.url(&welcome(&path)))
+            .bearer_auth(token)
+            .json(&body);
+        async move {
+            let response = request.send().await.expect("the server answers");
+            assert_eq!(response.status(), 200, "{path}");
+        }
+    };
+    // Carla is claimed by Ann after 2 minutes, answered 30 s later, and resolved; Dan is
+    // claimed by Bea after 4 minutes, answered 90 s later, and given back to the bot.
+    let mut sessions = Vec::new();
+    for (user, token, waited, answered) in [
+        ("carla", &agents[0], 2 * MINUTE, MINUTE / 2),
+        ("dan", &agents[1], 4 * MINUTE, 3 * MINUTE / 2),
+    ] {
+        let id = app.say(user, "hello").await["sessionId"].as_i64().unwrap();
+        app.post_empty(&welcome(&format!("/mod/hitl/sessions/{id}/pause")))
+            .await
+            .expect(200);
+        as_agent(token, format!("/mod/hitl/sessions/{id}/claim"), json!({})).await;
+        let reply = json!({ "message": "hello, how can I help?" });
+        as_agent(token, format!("/mod/hitl/sessions/{id}/message"), reply).await;
+        let assigned = T0 + waited;
+        app.sql(&format!(
+            "update handoffs set queued_at = {T0}, assigned_at = {assigned} where session_id = {id}"
+        ))
+        .await;
+        app.sql(&format!(
+            "update messages set created_at = {} where session_id = {id} and source = 'agent'",
+            assigned + answered
+        ))
+        .await;
+        sessions.push((id, token));
+    }
+    let (carla, ann) = sessions[0];
+    let close = json!({ "reason": "resolved" });
+    as_agent(ann, format!("/mod/hitl/sessions/{carla}/close"), close).await;
+    let dan = sessions[1].0;
+    app.post_empty(&welcome(&format!("/mod/hitl/sessions/{dan}/unpause")))
+        .await
+        .expect(200);
+    // Both closed after their replies.
+    app.sql(&format!(
+        "update handoffs set closed_at = {} where closed_at is not null",
+        T0 + 10 * MINUTE
+    ))
+    .await;
+
+    let figures = app
+        .get(&welcome("/analytics?from=2026-03-02&to=2026-03-02"))
+        .await
+        .expect(200);
+    assert_eq!(figures["queueTime"]["count"], 2, "{figures}");
+    assert_eq!(figures["queueTime"]["medianSeconds"], 180.0);
+    assert_eq!(figures["queueTime"]["p90Seconds"], 240.0);
+    assert_eq!(figures["firstReplyAfterAssignment"]["medianSeconds"], 60.0);
+    let per_agent: Vec<(String, i64, f64)> = figures["perAgent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap().to_string(),
+                a["handoffs"].as_i64().unwrap(),
+                a["firstReply"]["medianSeconds"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        per_agent,
+        [
+            ("Agent ann@test.local".to_string(), 1, 30.0),
+            ("Agent bea@test.local".to_string(), 1, 90.0)
+        ]
+    );
+    assert_eq!(
+        figures["closeReasons"],
+        json!([{ "reason": "resolved", "count": 1 }, { "reason": "returned_to_bot", "count": 1 }])
+    );
+}

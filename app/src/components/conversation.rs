@@ -67,17 +67,6 @@ fn ConversationHeader(profile_open: RwSignal<bool>) -> impl IntoView {
             </a>
             <h2>{move || session().map(|s| s.display_name().to_string())}</h2>
             <span class="session-channel">{move || session().map(|s| s.channel)}</span>
-            {move || {
-                let others = session().map(|s| console.others_viewing(s.id)).unwrap_or_default();
-                (!others.is_empty()).then(|| {
-                    let verb = if others.len() == 1 { "is" } else { "are" };
-                    view! {
-                        <span class="viewing-too" role="note" aria-label="Also viewing">
-                            {format!("{} {verb} viewing too", crate::format::names_list(&others))}
-                        </span>
-                    }
-                })
-            }}
             <Show when=paused>
                 <span class="badge paused" role="status">"Paused"</span>
                 <span class="pause-detail">{move || session().map(|s| pause_detail(&s, console))}</span>
@@ -106,6 +95,19 @@ fn ConversationHeader(profile_open: RwSignal<bool>) -> impl IntoView {
                 <p class="error" role="alert">{move || error.get()}</p>
             </Show>
         </header>
+        {move || {
+            let others = session().map(|s| console.others_viewing(s.id)).unwrap_or_default();
+            (!others.is_empty()).then(|| {
+                let verb = if others.len() == 1 { "is" } else { "are" };
+                let text = format!("{} {verb} viewing too", crate::format::names_list(&others));
+                let title = text.clone();
+                view! {
+                    <p class="viewing-too" role="note" aria-label="Also viewing" title=title>
+                        {text}
+                    </p>
+                }
+            })
+        }}
     }
     .into_any()
 }

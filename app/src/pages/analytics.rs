@@ -1,5 +1,6 @@
-//! `/analytics`: one bot's conversations, messages and handoffs per day, how fast agents answer
-//! a handoff and who hands conversations back. Rendered on the server, charts included.
+//! `/analytics`: one bot's conversations, messages and handoffs per day, how long handoffs wait
+//! in the queue, how fast agents answer one, each agent's share, why handoffs closed and who
+//! hands conversations back. Rendered on the server, charts included.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -88,6 +89,18 @@ pub fn seconds_words(seconds: Option<f64>) -> String {
     }
 }
 
+/// A close reason as people say it.
+fn reason_words(reason: &str) -> String {
+    match reason {
+        "returned_to_bot" => "Given back to the bot".into(),
+        "resolved" => "Resolved".into(),
+        "inactivity" => "Nobody wrote (inactivity)".into(),
+        "queue_timeout" => "Nobody took it (queue time-out)".into(),
+        "agent_offline" => "Its agent went offline".into(),
+        other => other.replace('_', " "),
+    }
+}
+
 fn percent(share: f64) -> String {
     format!("{:.0} %", share * 100.0)
 }
@@ -158,6 +171,8 @@ fn report(f: Analytics) -> impl IntoView {
                 <div class="figure"><dt>"Handoffs"</dt><dd>{f.handoffs}</dd></div>
                 {spread("Pause to first agent reply", f.first_reply)}
                 {spread("Handoff duration", f.handoff_duration)}
+                {spread("Time in queue", f.queue_time)}
+                {spread("Assignment to the agent's first reply", f.first_reply_after_assignment)}
                 <div class="figure"><dt>"Returned to the bot by"</dt><dd>
                     {format!("user {} · agent {} · API {}", percent(r.share(r.user)), percent(r.share(r.agent)), percent(r.share(r.api)))}
                     <span class="muted">{format!(" · {} returned, {} still paused", r.returned(), r.still_paused)}</span>
@@ -167,6 +182,44 @@ fn report(f: Analytics) -> impl IntoView {
         <section class="admin-section charts" aria-label="Charts">
             <BarChart title="Messages per day".to_string() labels=labels.clone() series=messages/>
             <BarChart title="Conversations per day (handed to a human, and not)".to_string() labels=labels series=handoffs/>
+        </section>
+        <section class="admin-section" aria-labelledby="agents-title">
+            <h2 id="agents-title">"By agent"</h2>
+            {if f.per_agent.is_empty() {
+                view! { <p class="muted">"No handoff was given to an agent in this range."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="admin-table">
+                        <thead><tr><th>"Agent"</th><th>"Handoffs"</th><th>"First reply, median"</th><th>"p90"</th></tr></thead>
+                        <tbody>
+                            {f.per_agent.into_iter().map(|a| view! {
+                                <tr>
+                                    <td>{a.name}</td><td>{a.handoffs}</td>
+                                    <td>{seconds_words(a.first_reply.median_seconds)}</td>
+                                    <td>{seconds_words(a.first_reply.p90_seconds)}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+        <section class="admin-section" aria-labelledby="reasons-title">
+            <h2 id="reasons-title">"Why handoffs closed"</h2>
+            {if f.close_reasons.is_empty() {
+                view! { <p class="muted">"No handoff closed in this range."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="admin-table">
+                        <thead><tr><th>"Reason"</th><th>"Handoffs"</th></tr></thead>
+                        <tbody>
+                            {f.close_reasons.into_iter().map(|r| view! {
+                                <tr><td>{reason_words(&r.reason)}</td><td>{r.count}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
         </section>
         <section class="admin-section" aria-labelledby="days-title">
             <h2 id="days-title">"Per day"</h2>

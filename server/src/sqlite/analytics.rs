@@ -4,11 +4,21 @@
 use app::model::{ActorKind, Source};
 use sqlx::SqlitePool;
 
-use crate::store::history::{ActivityFacts, HandoffFacts};
+use crate::store::history::{ActivityFacts, HandoffFacts, OwnedFacts};
 use crate::store::Result;
 
 // `+s.bot_id` keeps SQLite from walking the bot's sessions: the time index on messages reads
 // only the range asked for.
+
+#[derive(sqlx::FromRow)]
+struct OwnedRow {
+    queued_at: i64,
+    assigned_at: Option<i64>,
+    assignee_id: Option<i64>,
+    assignee_name: Option<String>,
+    first_reply: Option<i64>,
+    close_reason: Option<String>,
+}
 
 #[derive(sqlx::FromRow)]
 struct HandoffRow {
@@ -81,7 +91,32 @@ pub async fn activity(
     .bind(to_ms)
     .fetch_all(pool)
     .await?;
+    // Each handoff queued in the range as owned: its owner's first message after it was given
+    // to them, before it closed.
+    let owned = sqlx::query_as::<_, OwnedRow>(
+        "select h.queued_at, h.assigned_at, h.assignee_id, h.assignee_name, h.close_reason, \
+            (select min(m.created_at) from messages m \
+              where m.session_id = h.session_id and m.source = 'agent' \
+                and h.assigned_at is not null and m.created_at >= h.assigned_at \
+                and (h.closed_at is null or m.created_at <= h.closed_at)) as first_reply \
+         from handoffs h where h.bot_id = ?1 and h.queued_at >= ?2 and h.queued_at < ?3",
+    )
+    .bind(bot_id)
+    .bind(from_ms)
+    .bind(to_ms)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|h| OwnedFacts {
+        queued_at: h.queued_at,
+        assigned_at: h.assigned_at,
+        assignee: h.assignee_id.zip(h.assignee_name),
+        first_reply: h.first_reply,
+        close_reason: h.close_reason,
+    })
+    .collect();
     Ok(ActivityFacts {
+        owned,
         messages,
         conversations_per_day,
         conversations,

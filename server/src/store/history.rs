@@ -39,6 +39,19 @@ pub struct ActivityFacts {
     pub conversations: i64,
     /// Every handoff that began in the range.
     pub handoffs: Vec<HandoffFacts>,
+    /// The same handoffs as owned: queued, given to an agent, answered, closed.
+    pub owned: Vec<OwnedFacts>,
+}
+
+/// One handoff as owned (unix milliseconds): when it was queued and (last) given to an agent,
+/// that agent, their first message after it (before it closed), and how it closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedFacts {
+    pub queued_at: i64,
+    pub assigned_at: Option<i64>,
+    pub assignee: Option<(i64, String)>,
+    pub first_reply: Option<i64>,
+    pub close_reason: Option<String>,
 }
 
 /// One handoff: when it began (unix milliseconds), the first agent message at or after that,
