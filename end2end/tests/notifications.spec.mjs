@@ -7,11 +7,16 @@ test('a notification posted by the API shows as a toast, in the bell and the tab
   const user = unique('notify');
   const name = `Nora ${user}`;
   const { sessionId } = await api.converse(user, 'hello', name);
-  // Earlier tests left unread notifications (the bot's "wants to talk to a human"): start from none.
+  // Earlier tests left unread notifications: start from none. Those for everyone the API token
+  // reads; those for the admin alone (a handover while they were online) only the admin.
   await api.readAllNotifications();
   expect((await api.notifications()).unreadCount).toBe(0);
-
   const ui = await openConsole(page);
+  const csrf = (await page.context().cookies()).find((c) => c.name === 'hitl_csrf')?.value;
+  const read = await page.request.post('/api/v1/notifications/read', { headers: { 'x-csrf-token': csrf } });
+  expect(read.status()).toBe(200);
+  await page.reload();
+  await expect(ui.connection).toHaveText('Live');
   await expect(ui.bell).toHaveAccessibleName('Notifications');
   await expect(page).toHaveTitle('hitl');
   await expect(ui.conversation.getByText('Pick a conversation on the left.')).toBeVisible();
