@@ -60,8 +60,9 @@ test('two agents claim one queued conversation at once: one gets it, the other s
     const buttons = await Promise.all([a.ui.claim.elementHandle(), b.ui.claim.elementHandle()]);
     await Promise.all(buttons.map((button) => button.evaluate((el) => el.click())));
 
+    // The clicks only send the claims: wait until the server has answered one.
+    await expect.poll(async () => (await api.session(sessionId)).handoff?.state).toBe('assigned');
     const session = await api.session(sessionId);
-    expect(session.handoff.state).toBe('assigned');
     const winner = session.handoff.assignee.id === ada.id ? a : b;
     const loser = winner === a ? b : a;
     const winnerName = winner === a ? ada.name : bea.name;
