@@ -14,6 +14,16 @@ async function signedIn(browser, errors, who, sessionId) {
   return { context, page, ui };
 }
 
+/** A console in a browser context of the test's own (its sockets routed), signed in as `who`. */
+async function consoleIn(context, who, sessionId) {
+  const page = await context.newPage();
+  await page.goto(`/modules/hitl?bot=welcome-bot&session=${sessionId}`);
+  await signInWithForm(page, who);
+  const ui = team(page);
+  await expect(ui.connection).toHaveText('Live');
+  return { page, ui };
+}
+
 /** The console's controls with the ownership line's. */
 function team(page) {
   const ui = consoleUi(page);
@@ -156,11 +166,7 @@ test('a reply written while the user wrote again is refused with the new message
     ws.onMessage((message) => server.send(message));
   });
   try {
-    const page = await context.newPage();
-    await page.goto(`/modules/hitl?bot=welcome-bot&session=${sessionId}`);
-    await signInWithForm(page, ada);
-    const ui = team(page);
-    await expect(ui.connection).toHaveText('Live');
+    const { ui } = await consoleIn(context, ada, sessionId);
     await ui.claim.click();
     await expect(ui.owner).toHaveText('Assigned to you');
 
@@ -255,11 +261,7 @@ test('a console cut off for 30 s while a colleague replies and the user writes t
     ws.onMessage((message) => server.send(message));
   });
   try {
-    const page = await context.newPage();
-    await page.goto(`/modules/hitl?bot=welcome-bot&session=${sessionId}`);
-    await signInWithForm(page, ada);
-    const ui = team(page);
-    await expect(ui.connection).toHaveText('Live');
+    const { page, ui } = await consoleIn(context, ada, sessionId);
     await expect(ui.messages.getByText('I need a person', { exact: true })).toHaveCount(1);
 
     cut = true;
