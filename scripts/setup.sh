@@ -48,9 +48,18 @@ if [ ! -x "$root/end2end/node_modules/.bin/wasm-opt" ] || [ "$root/end2end/packa
   (cd "$root/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
 
-if [ "${HITL_SETUP_BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null; then
-  step "installing Debian's chromium"
+apt_install() {
+  step "installing Debian's $*"
   sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "$@" >/dev/null
+}
+
+if [ "${HITL_SETUP_BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null; then
+  apt_install chromium
+fi
+
+# The store tests start a private PostgreSQL cluster of their own (server/src/pg_cluster.rs).
+if [ "${HITL_SETUP_BROWSER:-0}" = 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  apt_install postgresql
 fi

@@ -10,8 +10,14 @@ pub mod config;
 pub mod console;
 pub mod engine;
 pub mod http;
+pub mod pg_cluster;
+pub mod postgres;
 pub mod secret;
+pub mod sql_lists;
+pub mod sql_rows;
 pub mod sqlite;
 pub mod startup;
 pub mod store;
+#[cfg(test)]
+mod store_conformance;
 pub mod team;

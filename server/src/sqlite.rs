@@ -8,12 +8,12 @@ mod history;
 mod notifications;
 mod rows;
 mod sessions;
-#[cfg(test)]
-mod tests;
 mod tx;
 mod visitors;
 mod writer;
 
+#[cfg(test)]
+pub(crate) use sessions::SEARCH_WINDOW;
 use writer::{Writer, Written};
 
 use std::str::FromStr;
@@ -23,12 +23,12 @@ use app::model::Event;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+use crate::sql_rows::now_ms;
 use crate::store::event_format;
 use crate::store::write::{DynChange, Output};
 use crate::store::{
     Bot, BotScope, CommitHook, Delivery, DueTimer, Durability, Queued, Result, StoreError,
 };
-use rows::now_ms;
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
@@ -64,6 +64,12 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// The read pool, for the store tests' own SQL.
+    #[cfg(test)]
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// Opens (creating if missing) the database and runs the embedded migrations.
     pub async fn open(url: &str, durability: Durability) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?
@@ -82,7 +88,7 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options.clone())
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         let writer = Writer::start(options.get_filename(), durability, tx::index_at_commit())?;
         Ok(SqliteStore { pool, writer })
     }
@@ -182,7 +188,8 @@ impl crate::store::Store for SqliteStore {
             .collect()
     }
 
-    async fn event_bounds(&self) -> Result<(i64, i64)> {
+    /// One numbering for every bot: the bounds are the whole log's.
+    async fn event_bounds(&self, _bot_id: &str) -> Result<(i64, i64)> {
         let bounds = sqlx::query_as::<_, (i64, i64)>(
             "select coalesce((select min(seq) from events), 0), \
                     coalesce((select seq from sqlite_sequence where name = 'events'), 0)",

@@ -19,6 +19,7 @@ use crate::channels::Outboxes;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::http::{self, AppState, Auth};
+use crate::postgres::PgStore;
 use crate::sqlite::SqliteStore;
 use crate::store::{Durability, Store, StoreError};
 
@@ -130,6 +131,9 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
 pub async fn open_store(url: &str, durability: Durability) -> Result<Arc<dyn Store>, StartError> {
     if url.starts_with("sqlite:") {
         return Ok(Arc::new(SqliteStore::open(url, durability).await?));
+    }
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        return Ok(Arc::new(PgStore::open(url, durability).await?));
     }
     // Only the scheme: the rest may hold a password.
     let scheme = url.split(':').next().unwrap_or_default();

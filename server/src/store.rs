@@ -246,8 +246,10 @@ pub trait Store: history::HistoryStore + accounts::AccountStore + Send + Sync + 
 
     /// Events of one bot after `since`, in order, at most `limit`.
     async fn events_since(&self, bot_id: &str, since: i64, limit: u32) -> Result<Vec<Event>>;
-    /// The oldest sequence number still in the log (0 when empty) and the newest one.
-    async fn event_bounds(&self) -> Result<(i64, i64)>;
+    /// For the bot's stream: the oldest number the log still holds (0 when empty; a `since`
+    /// below it may have missed events no longer kept) and the newest one handed out. A
+    /// `since` between them can be resumed.
+    async fn event_bounds(&self, bot_id: &str) -> Result<(i64, i64)>;
 
     /// Deliveries due at `now` (unix milliseconds), oldest first, at most `limit`; a
     /// conversation's delivery waits while an older one of the same conversation is pending,

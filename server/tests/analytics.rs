@@ -20,11 +20,11 @@ async fn at(app: &TestApp, session: i64, paused_at: i64, reply_after: i64, resum
     ))
     .await;
     app.sql(&format!(
-        "update pause_history set created_at = {paused_at} where session_id = {session} and paused = 1"
+        "update pause_history set created_at = {paused_at} where session_id = {session} and paused = true"
     ))
     .await;
     app.sql(&format!(
-        "update pause_history set created_at = {} where session_id = {session} and paused = 0",
+        "update pause_history set created_at = {} where session_id = {session} and paused = false",
         paused_at + resumed_after
     ))
     .await;

@@ -43,8 +43,13 @@ async fn logged(app: &TestApp, bot_id: &str, since: i64) -> Vec<Value> {
         .collect()
 }
 
+/// The newest number of the welcome bot's log.
 async fn latest_seq(app: &TestApp) -> i64 {
-    app.store.event_bounds().await.expect("the event log").1
+    app.store
+        .event_bounds(WELCOME_BOT)
+        .await
+        .expect("the event log")
+        .1
 }
 
 #[tokio::test]
@@ -273,10 +278,8 @@ async fn events_of_another_bot_are_not_delivered() {
     );
     assert_eq!(first["session"]["botId"], WELCOME_BOT);
     assert_eq!(first["session"]["userId"], "u2");
-    assert!(
-        seq(&first) > start + 1,
-        "the other bot's events took the seqs in between"
-    );
+    // Numbers are the bot's own: compared only within one bot's stream.
+    assert!(seq(&first) > start);
 
     // A replay from the start holds the welcome bot's events only.
     let mut replay = app.events(WELCOME_BOT, Some(0)).await;

@@ -199,14 +199,25 @@ async fn an_export_of_a_hundred_thousand_messages_streams_with_flat_memory() {
     let app = spawn_app().await;
     let id = app.say("big", "start").await["sessionId"].as_i64().unwrap();
     // 100,000 messages of about 700 bytes each, written straight into the database.
-    app.sql(&format!(
-        "with recursive n(i) as (select 1 union all select i + 1 from n where i < 100000) \
-         insert into messages (session_id, kind, source, direction, text, payload, created_at) \
-         select {id}, 'text', 'user', 'in', 'message ' || i, \
-                json_object('type', 'text', 'text', 'message ' || i, 'note', printf('%.600c', 'x')), \
-                1700000000000 + i from n"
-    ))
-    .await;
+    let insert = if app.on_postgres() {
+        format!(
+            "insert into messages (session_id, kind, source, direction, text, payload, created_at) \
+             select {id}, 'text', 'user', 'in', 'message ' || i, \
+                    json_build_object('type', 'text', 'text', 'message ' || i, \
+                                      'note', repeat('x', 600))::text, \
+                    1700000000000 + i from generate_series(1, 100000) i"
+        )
+    } else {
+        format!(
+            "with recursive n(i) as (select 1 union all select i + 1 from n where i < 100000) \
+             insert into messages (session_id, kind, source, direction, text, payload, created_at) \
+             select {id}, 'text', 'user', 'in', 'message ' || i, \
+                    json_object('type', 'text', 'text', 'message ' || i, \
+                                'note', printf('%.600c', 'x')), \
+                    1700000000000 + i from n"
+        )
+    };
+    app.sql(&insert).await;
 
     let response = app
         .client

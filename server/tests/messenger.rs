@@ -219,15 +219,31 @@ async fn a_delivery_that_could_not_be_stored_is_taken_when_redelivered() {
     let (graph, mut sent) = fake_graph(0).await;
     let app = app_with_messenger(&graph).await;
     // The database refuses the message for a while (as a full disk would).
-    app.sql(
-        "create trigger refuse before insert on messages when new.text = 'parcel broken' \
-         begin select raise(abort, 'refused by the test'); end",
-    )
-    .await;
+    if app.on_postgres() {
+        app.sql(
+            "create function refuse() returns trigger language plpgsql as $$ begin \
+             if new.text = 'parcel broken' then raise exception 'refused by the test'; end if; \
+             return new; end $$",
+        )
+        .await;
+        app.sql("create trigger refuse before insert on messages for each row execute function refuse()")
+            .await;
+    } else {
+        app.sql(
+            "create trigger refuse before insert on messages when new.text = 'parcel broken' \
+             begin select raise(abort, 'refused by the test'); end",
+        )
+        .await;
+    }
     let body = text_event("psid-9", "m.9", "parcel broken");
     let refused = deliver(&app, &body, Some(sign(&body))).await;
     assert_eq!(refused.status(), 500, "Meta is told to deliver it again");
-    app.sql("drop trigger refuse").await;
+    app.sql(if app.on_postgres() {
+        "drop trigger refuse on messages"
+    } else {
+        "drop trigger refuse"
+    })
+    .await;
     assert_eq!(deliver(&app, &body, Some(sign(&body))).await.status(), 200);
     let reply = sent.recv().await.unwrap();
     assert_eq!(

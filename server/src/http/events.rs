@@ -169,7 +169,7 @@ async fn stream(
     // Subscribe before reading the log (and who views what), so nothing falls between.
     let mut live = engine.bus().subscribe();
     let mut viewers = engine.viewing().subscribe();
-    let (oldest, latest) = engine.store().event_bounds().await?;
+    let (oldest, latest) = engine.store().event_bounds(&bot_id).await?;
     let mut last = match since {
         Some(since) if since <= latest && since + 1 >= oldest => {
             replay(&mut socket, &engine, &bot_id, access.person(), since).await?
@@ -187,7 +187,7 @@ async fn stream(
                     Forwarded::Sent => {}
                     Forwarded::Lagged(missed) => {
                         tracing::warn!(missed, bot_id, "event subscriber fell behind; sending resync");
-                        let (_, latest) = engine.store().event_bounds().await?;
+                        let (_, latest) = engine.store().event_bounds(&bot_id).await?;
                         last = resync(&mut socket, latest).await?;
                     }
                     Forwarded::Closed => return Ok(()),

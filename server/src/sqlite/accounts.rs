@@ -5,8 +5,8 @@ use app::model::ActorKind;
 use chrono::{DateTime, Utc};
 use sqlx::{SqliteConnection, SqlitePool};
 
-use super::rows::now_ms;
 use super::SqliteStore;
+use crate::sql_rows::now_ms;
 use crate::store::accounts::{
     AccountStore, AuditEntry, LoginSession, NewToken, NewUser, User, UserUpdate,
 };

@@ -5,7 +5,7 @@ use app::model::Source;
 use futures::{SinkExt, StreamExt};
 use sqlx::SqlitePool;
 
-use super::rows::{time, MessageRow};
+use crate::sql_rows::{time, MessageRow};
 use crate::store::history::{ExportMessage, ExportStream, Search};
 use crate::store::{BotScope, Result, StoreError};
 

@@ -2,7 +2,7 @@
 
 use sqlx::SqlitePool;
 
-use super::rows::NotificationRow;
+use crate::sql_rows::NotificationRow;
 use crate::store::{NotificationPage, Reader, Result};
 
 pub(super) const COLUMNS: &str =

@@ -1,25 +1,12 @@
 //! Sessions, their messages and their pause state in SQLite.
 
-use app::model::{
-    Message, OwnerCount, SessionCounts, SessionFilter, SessionOverview, SessionPage, SessionQuery,
-};
+use app::model::{Message, OwnerCount, SessionCounts, SessionOverview, SessionPage, SessionQuery};
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 
-use super::rows::{MessageRow, SessionRow, MESSAGE_COLUMNS, SESSION_SELECT};
-use crate::store::{ListFor, Result, SessionKey, StoreError};
-
-const DEFAULT_PAGE: u32 = 50;
-const MAX_PAGE: u32 = 200;
-
-/// The rows a page holds: the default when 0 is asked, never more than the maximum.
-fn page_size(asked: u32) -> u32 {
-    if asked == 0 {
-        DEFAULT_PAGE
-    } else {
-        asked.min(MAX_PAGE)
-    }
-}
+use crate::sql_lists::{cut_page, filter_name, like_pattern, list_size, page_size, parse_cursor};
+use crate::sql_rows::{MessageRow, SessionRow, MESSAGE_COLUMNS, SESSION_SELECT};
+use crate::store::{ListFor, Result, SessionKey};
 
 pub async fn by_id(
     pool: &SqlitePool,
@@ -51,7 +38,7 @@ pub async fn by_key(pool: &SqlitePool, key: &SessionKey) -> Result<Option<Sessio
 
 /// Sessions a search looks at among the newest first; a search that fills a page there is done
 /// (common words), else the name index finds the few that match (rare ones).
-pub(super) const SEARCH_WINDOW: u32 = 2_000;
+pub const SEARCH_WINDOW: u32 = 2_000;
 
 pub async fn list(
     pool: &SqlitePool,
@@ -59,7 +46,7 @@ pub async fn list(
     query: &SessionQuery,
     asking: &ListFor,
 ) -> Result<SessionPage> {
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let limit = list_size(query.limit);
     let after = query.cursor.as_deref().map(parse_cursor).transpose()?;
     let search = query
         .search_text
@@ -136,18 +123,7 @@ pub async fn list(
         .into_iter()
         .map(SessionRow::into_overview)
         .collect::<Result<Vec<_>>>()?;
-    let next_cursor = if sessions.len() > limit as usize {
-        sessions.truncate(limit as usize);
-        sessions.last().map(|s| {
-            let key = match (&s.handoff, filter.is_queue()) {
-                (Some(h), true) => h.queued_at,
-                _ => s.last_event_on,
-            };
-            format!("{}.{}", key.timestamp_millis(), s.id)
-        })
-    } else {
-        None
-    };
+    let next_cursor = cut_page(&mut sessions, limit, filter.is_queue());
     Ok(SessionPage {
         sessions,
         next_cursor,
@@ -233,18 +209,6 @@ pub async fn messages_after(
     rows.into_iter().map(MessageRow::into_message).collect()
 }
 
-fn filter_name(filter: SessionFilter) -> &'static str {
-    match filter {
-        SessionFilter::All => "all",
-        SessionFilter::Paused => "paused",
-        SessionFilter::Waiting => "waiting",
-        SessionFilter::Queue => "queue",
-        SessionFilter::Mine => "mine",
-        SessionFilter::Others => "others",
-        SessionFilter::Closed => "closed",
-    }
-}
-
 /// The counts kept per bot by triggers.
 pub const KEPT_COUNTS: &str = "select total, paused, waiting from session_counts where bot_id = ?1";
 /// The bot's queue length.
@@ -301,29 +265,6 @@ pub async fn counts(
     })
 }
 
-/// A cursor is `<last activity in ms>.<session id>` of the last row of the previous page.
-fn parse_cursor(cursor: &str) -> Result<(i64, i64)> {
-    let (time, id) = cursor.split_once('.').ok_or(StoreError::BadCursor)?;
-    Ok((
-        time.parse().map_err(|_| StoreError::BadCursor)?,
-        id.parse().map_err(|_| StoreError::BadCursor)?,
-    ))
-}
-
-/// A LIKE pattern that matches `text` anywhere, with the wildcards in `text` taken literally.
-fn like_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,20 +272,5 @@ mod tests {
     #[test]
     fn a_search_is_one_trigram_phrase() {
         assert_eq!(trigram_phrase("Ann \"B\" OR x"), "\"Ann \"\"B\"\" OR x\"");
-    }
-
-    #[test]
-    fn like_pattern_escapes_wildcards() {
-        assert_eq!(like_pattern("a%b_c\\"), "%a\\%b\\_c\\\\%");
-    }
-
-    #[test]
-    fn cursor_parses_time_and_id() {
-        assert_eq!(
-            parse_cursor("1700000000000.42").unwrap(),
-            (1_700_000_000_000, 42)
-        );
-        assert!(parse_cursor("nonsense").is_err());
-        assert!(parse_cursor("1.x").is_err());
     }
 }

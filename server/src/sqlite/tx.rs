@@ -9,9 +9,11 @@ use app::model::{
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
 use super::notifications::{readable, COLUMNS as NOTIFICATION_COLUMNS};
-use super::rows::{time, MessageRow, NotificationRow, SessionRow, MESSAGE_COLUMNS, SESSION_SELECT};
 use super::sessions;
 use super::writer::Bracket;
+use crate::sql_rows::{
+    time, MessageRow, NotificationRow, SessionRow, MESSAGE_COLUMNS, SESSION_SELECT,
+};
 use crate::store::accounts::AuditEntry;
 use crate::store::event_format::{encode, EVENT_VERSION};
 use crate::store::write::{
@@ -739,12 +741,7 @@ impl WriteTx for SqliteTx<'_> {
         Ok(())
     }
 
-    async fn append_events(
-        &mut self,
-        bot_id: &str,
-        kinds: Vec<EventKind>,
-        at: i64,
-    ) -> Result<Vec<Event>> {
+    async fn append_events(&mut self, bot_id: &str, kinds: Vec<EventKind>, at: i64) -> Result<()> {
         let mut insert = self.db.prepare_cached(
             "insert into events (bot_id, kind, data, created_at, session_id, version) \
              values (?1, ?2, ?3, ?4, ?5, ?6) returning seq",
@@ -768,9 +765,9 @@ impl WriteTx for SqliteTx<'_> {
             })
             .collect::<Result<Vec<_>>>()?;
         match self.events.last_mut() {
-            Some((bot, list)) if bot == bot_id => list.extend(events.iter().cloned()),
-            _ => self.events.push((bot_id.to_string(), events.clone())),
+            Some((bot, list)) if bot == bot_id => list.extend(events),
+            _ => self.events.push((bot_id.to_string(), events)),
         }
-        Ok(events)
+        Ok(())
     }
 }

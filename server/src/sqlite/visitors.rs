@@ -2,7 +2,7 @@
 
 use sqlx::SqlitePool;
 
-use super::rows::now_ms;
+use crate::sql_rows::now_ms;
 use crate::store::{Result, StoreError, Visitor};
 
 pub async fn create(pool: &SqlitePool, visitor: &Visitor) -> Result<()> {

@@ -5,8 +5,8 @@
 use std::any::Any;
 
 use app::model::{
-    Actor, ActorKind, Assignee, Content, Event, EventKind, Message, Notification, Profile,
-    SessionCounts, SessionOverview, Source,
+    Actor, ActorKind, Assignee, Content, EventKind, Message, Notification, Profile, SessionCounts,
+    SessionOverview, Source,
 };
 
 use super::accounts::AuditEntry;
@@ -296,13 +296,9 @@ pub trait WriteTx: Send {
     async fn finish_delivery(&mut self, id: i64, result: &DeliveryResult) -> Result<()>;
 
     async fn append_audit(&mut self, entry: &AuditEntry, at: i64) -> Result<()>;
-    /// Appends events to the bot's log; answers them with their `seq`.
-    async fn append_events(
-        &mut self,
-        bot_id: &str,
-        kinds: Vec<EventKind>,
-        at: i64,
-    ) -> Result<Vec<Event>>;
+    /// Appends events to the bot's log, in this order; they are numbered by the time the
+    /// transaction commits (a store may number them last, so the numbers follow commit order).
+    async fn append_events(&mut self, bot_id: &str, kinds: Vec<EventKind>, at: i64) -> Result<()>;
 }
 
 /// A change the engine decided, applied in one transaction. It may run more than once (a

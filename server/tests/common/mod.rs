@@ -109,6 +109,16 @@ pub async fn user_id(app: &TestApp, email: &str) -> i64 {
         .unwrap()
 }
 
+/// A fresh database: a file in `dir`, or with `HITL_TEST_STORE=postgres` a new database on the
+/// tests' PostgreSQL server (the suite then checks the PostgreSQL store end to end).
+async fn database_for(dir: &TempDir) -> String {
+    match std::env::var("HITL_TEST_STORE").as_deref() {
+        Ok("postgres") => server::pg_cluster::shared().fresh_database().await,
+        Ok("sqlite") | Err(_) => format!("sqlite://{}", dir.path().join("hitl.db").display()),
+        Ok(other) => panic!("HITL_TEST_STORE={other}: it is sqlite or postgres"),
+    }
+}
+
 /// A server running the repository's bots (the welcome bot) on a fresh database.
 pub async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -118,7 +128,7 @@ pub async fn spawn_app() -> TestApp {
 /// A server whose configuration `configure` changes first.
 pub async fn spawn_app_configured(configure: fn(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let database_url = format!("sqlite://{}", dir.path().join("hitl.db").display());
+    let database_url = database_for(&dir).await;
     start_configured(dir, database_url, PathBuf::from(REPO_BOTS_DIR), configure).await
 }
 
@@ -140,12 +150,12 @@ pub async fn spawn_app_with_bots_configured(
     for (id, definition) in extra {
         std::fs::write(bots_dir.join(format!("{id}.toml")), definition).expect("a bot file");
     }
-    let database_url = format!("sqlite://{}", dir.path().join("hitl.db").display());
+    let database_url = database_for(&dir).await;
     start_configured(dir, database_url, bots_dir, configure).await
 }
 
 async fn start(dir: TempDir, bots_dir: PathBuf) -> TestApp {
-    let database_url = format!("sqlite://{}", dir.path().join("hitl.db").display());
+    let database_url = database_for(&dir).await;
     start_on(dir, database_url, bots_dir).await
 }
 
@@ -159,6 +169,13 @@ async fn start_configured(
     bots_dir: PathBuf,
     configure: fn(&mut Config),
 ) -> TestApp {
+    // The server's log, shown with a failing test's output (`RUST_LOG` sets what it holds).
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .try_init();
     let mut config = Config::for_database(database_url.clone());
     config.api_token = Some(TOKEN.to_string());
     config.admin_email = ADMIN_EMAIL.to_string();
@@ -432,17 +449,34 @@ impl TestApp {
         }
     }
 
+    /// Whether the server runs on PostgreSQL (`HITL_TEST_STORE=postgres`), for the few set-ups
+    /// whose SQL differs.
+    pub fn on_postgres(&self) -> bool {
+        !self.database_url.starts_with("sqlite:")
+    }
+
     /// Runs one SQL statement on the server's database (to set up what no API can, such as an
     /// old timestamp).
     pub async fn sql(&self, statement: &str) {
-        let pool = sqlx::SqlitePool::connect(&self.database_url)
-            .await
-            .expect("the test database opens");
-        sqlx::query(statement)
-            .execute(&pool)
-            .await
-            .expect("the statement runs");
-        pool.close().await;
+        if self.database_url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(&self.database_url)
+                .await
+                .expect("the test database opens");
+            sqlx::query(statement)
+                .execute(&pool)
+                .await
+                .expect("the statement runs");
+            pool.close().await;
+        } else {
+            let pool = sqlx::PgPool::connect(&self.database_url)
+                .await
+                .expect("the test database opens");
+            sqlx::query(statement)
+                .execute(&pool)
+                .await
+                .expect("the statement runs");
+            pool.close().await;
+        }
     }
 
     /// Stops the server gracefully: in-flight requests finish and the database is closed.

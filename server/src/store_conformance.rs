@@ -1,21 +1,28 @@
-//! Store tests, each on a fresh database file.
+//! The store contract, checked on every adapter: each test runs on a fresh SQLite file and on
+//! a fresh PostgreSQL database, through the port alone.
+
+mod sqlite_search;
+
+use std::ops::Deref;
+use std::sync::Arc;
 
 use app::model::{
     Actor, ActorKind, Content, Event, EventKind, Level, Message, Notification, Profile,
     SessionOverview, SessionQuery, Source,
 };
 
-use super::SqliteStore;
 use crate::engine::clock::now_ms;
 use crate::engine::steps::{self, PauseChange};
+use crate::postgres::PgStore;
+use crate::sqlite::SqliteStore;
 use crate::store::write::{apply, Change, WriteTx};
 use crate::store::{BotScope, Durability, NewNotification, Reader, Result, SessionKey, Store};
 
 /// What a write stored, with the events it appended.
-struct Written {
-    session: SessionOverview,
-    message: Option<Message>,
-    events: Vec<Event>,
+pub(crate) struct Written {
+    pub session: SessionOverview,
+    pub message: Option<Message>,
+    pub events: Vec<Event>,
 }
 
 impl Written {
@@ -25,7 +32,7 @@ impl Written {
 }
 
 /// One of the engine's steps as a change of its own.
-enum Step {
+pub(crate) enum Step {
     User(SessionKey, Profile, Content),
     Outgoing(i64, Source, Actor, Content),
     Pause(i64, PauseChange),
@@ -60,15 +67,18 @@ impl Change for Step {
 }
 
 /// The engine's writes, step by step, as the store tests make them.
-impl SqliteStore {
-    async fn step(&self, step: Step) -> Result<Written> {
-        let (_, before) = self.event_bounds().await?;
-        let (session, message) = apply(self, step).await?;
-        let mut events = Vec::new();
-        for bot in ["bot-a", "bot-b"] {
-            events.extend(self.events_since(bot, before, 100).await?);
+impl Harness {
+    pub(crate) async fn step(&self, step: Step) -> Result<Written> {
+        let mut before = Vec::new();
+        for bot in BOTS {
+            before.push(self.event_bounds(bot).await?.1);
         }
-        events.sort_by_key(|e| e.seq);
+        let (session, message) = apply(self.store.as_ref(), step).await?;
+        // Each bot numbers its own events, so a step's are read bot by bot.
+        let mut events = Vec::new();
+        for (bot, since) in BOTS.into_iter().zip(before) {
+            events.extend(self.events_since(bot, since, 100).await?);
+        }
         Ok(Written {
             session: session.unwrap_or_else(|| panic!("no session")),
             message,
@@ -76,7 +86,7 @@ impl SqliteStore {
         })
     }
 
-    async fn record_user_message(
+    pub(crate) async fn record_user_message(
         &self,
         key: &SessionKey,
         profile: &Profile,
@@ -86,7 +96,7 @@ impl SqliteStore {
             .await
     }
 
-    async fn record_outgoing_message(
+    pub(crate) async fn record_outgoing_message(
         &self,
         session_id: i64,
         source: Source,
@@ -101,15 +111,21 @@ impl SqliteStore {
             .await
     }
 
-    async fn set_paused(&self, session_id: i64, change: &PauseChange) -> Result<Written> {
+    pub(crate) async fn set_paused(
+        &self,
+        session_id: i64,
+        change: &PauseChange,
+    ) -> Result<Written> {
         self.step(Step::Pause(session_id, change.clone())).await
     }
 
-    async fn delete_session(&self, session_id: i64) -> Result<()> {
-        apply(self, Step::Delete(session_id)).await.map(|_| ())
+    pub(crate) async fn delete_session(&self, session_id: i64) -> Result<()> {
+        apply(self.store.as_ref(), Step::Delete(session_id))
+            .await
+            .map(|_| ())
     }
 
-    async fn create_notification(
+    pub(crate) async fn create_notification(
         &self,
         bot_id: &str,
         new: &NewNotification,
@@ -122,7 +138,7 @@ impl SqliteStore {
                 steps::notify(tx, &self.0, &self.1, now_ms()).await
             }
         }
-        apply(self, Notify(bot_id.to_string(), new.clone())).await
+        apply(self.store.as_ref(), Notify(bot_id.to_string(), new.clone())).await
     }
 }
 
@@ -142,21 +158,26 @@ impl Change for ReadNotifications {
     }
 }
 
-impl SqliteStore {
-    async fn mark_notification_read(
+impl Harness {
+    pub(crate) async fn mark_notification_read(
         &self,
         reader: &Reader,
         id: i64,
     ) -> Result<Option<Notification>> {
-        Ok(apply(self, ReadNotifications(reader.clone(), Some(id)))
-            .await?
-            .1)
+        Ok(apply(
+            self.store.as_ref(),
+            ReadNotifications(reader.clone(), Some(id)),
+        )
+        .await?
+        .1)
     }
 
-    async fn mark_all_notifications_read(&self, reader: &Reader) -> Result<u64> {
-        Ok(apply(self, ReadNotifications(reader.clone(), None))
-            .await?
-            .0 as u64)
+    pub(crate) async fn mark_all_notifications_read(&self, reader: &Reader) -> Result<u64> {
+        Ok(
+            apply(self.store.as_ref(), ReadNotifications(reader.clone(), None))
+                .await?
+                .0 as u64,
+        )
     }
 }
 
@@ -169,18 +190,96 @@ fn token(name: &str) -> Actor {
     Actor::new(ActorKind::Token, None, name)
 }
 
-async fn fresh() -> (SqliteStore, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("test.db").display());
-    let store = SqliteStore::open(&url, Durability::Normal)
-        .await
-        .expect("open store");
-    store.upsert_bot("bot-a", "A").await.unwrap();
-    store.upsert_bot("bot-b", "B").await.unwrap();
-    (store, dir)
+/// The bots every test's store holds.
+const BOTS: [&str; 2] = ["bot-a", "bot-b"];
+
+/// A store under test, with what keeps its database alive.
+#[derive(Clone)]
+pub(crate) struct Harness {
+    store: Arc<dyn Store>,
+    raw: Raw,
+    _dir: Option<Arc<tempfile::TempDir>>,
 }
 
-fn key(bot: &str, user: &str) -> SessionKey {
+/// The adapter's own connection, for what the port does not read (history rows).
+#[derive(Clone)]
+enum Raw {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl Deref for Harness {
+    type Target = dyn Store;
+    fn deref(&self) -> &Self::Target {
+        self.store.as_ref()
+    }
+}
+
+impl Harness {
+    pub(crate) async fn sqlite() -> Harness {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let store = SqliteStore::open(&url, Durability::Normal)
+            .await
+            .expect("open store");
+        Harness::with_bots(store.pool().clone().into(), Arc::new(store), Some(dir)).await
+    }
+
+    pub(crate) async fn postgres() -> Harness {
+        let url = crate::pg_cluster::shared().fresh_database().await;
+        let store = PgStore::open(&url, Durability::Normal)
+            .await
+            .expect("open store");
+        Harness::with_bots(store.pool().clone().into(), Arc::new(store), None).await
+    }
+
+    async fn with_bots(raw: Raw, store: Arc<dyn Store>, dir: Option<tempfile::TempDir>) -> Self {
+        for (id, name) in BOTS.into_iter().zip(["A", "B"]) {
+            store.upsert_bot(id, name).await.unwrap();
+        }
+        Harness {
+            store,
+            raw,
+            _dir: dir.map(Arc::new),
+        }
+    }
+
+    /// The SQLite pool of a SQLite harness, for the tests of what only SQLite has.
+    pub(crate) fn sqlite_pool(&self) -> &sqlx::SqlitePool {
+        match &self.raw {
+            Raw::Sqlite(pool) => pool,
+            Raw::Postgres(_) => panic!("not a SQLite store"),
+        }
+    }
+
+    /// A count of rows by SQL with one id parameter, written `?1` (PostgreSQL's `$1`).
+    async fn count(&self, sql: &str, id: i64) -> i64 {
+        match &self.raw {
+            Raw::Sqlite(pool) => sqlx::query_scalar(sql).bind(id).fetch_one(pool).await,
+            Raw::Postgres(pool) => {
+                sqlx::query_scalar(&sql.replace("?1", "$1"))
+                    .bind(id)
+                    .fetch_one(pool)
+                    .await
+            }
+        }
+        .unwrap()
+    }
+}
+
+impl From<sqlx::SqlitePool> for Raw {
+    fn from(pool: sqlx::SqlitePool) -> Self {
+        Raw::Sqlite(pool)
+    }
+}
+
+impl From<sqlx::PgPool> for Raw {
+    fn from(pool: sqlx::PgPool) -> Self {
+        Raw::Postgres(pool)
+    }
+}
+
+pub(crate) fn key(bot: &str, user: &str) -> SessionKey {
     SessionKey {
         bot_id: bot.into(),
         channel: "api".into(),
@@ -189,20 +288,18 @@ fn key(bot: &str, user: &str) -> SessionKey {
     }
 }
 
-fn text(t: &str) -> Content {
+pub(crate) fn text(t: &str) -> Content {
     Content::Text { text: t.into() }
 }
 
-fn named(name: &str) -> Profile {
+pub(crate) fn named(name: &str) -> Profile {
     Profile {
         full_name: Some(name.into()),
         avatar_url: None,
     }
 }
 
-#[tokio::test]
-async fn the_first_message_creates_the_session_and_later_ones_reuse_it() {
-    let (store, _dir) = fresh().await;
+async fn the_first_message_creates_the_session_and_later_ones_reuse_it(store: Harness) {
     let first = store
         .record_user_message(&key("bot-a", "u1"), &named("Ada"), &text("hi"))
         .await
@@ -232,9 +329,7 @@ async fn the_first_message_creates_the_session_and_later_ones_reuse_it() {
     assert_eq!(kinds, ["message.created", "session.updated"]);
 }
 
-#[tokio::test]
-async fn a_newer_profile_replaces_the_stored_one() {
-    let (store, _dir) = fresh().await;
+async fn a_newer_profile_replaces_the_stored_one(store: Harness) {
     store
         .record_user_message(&key("bot-a", "u1"), &named("Ada"), &text("hi"))
         .await
@@ -251,9 +346,7 @@ async fn a_newer_profile_replaces_the_stored_one() {
     assert_eq!(r.session.avatar_url.as_deref(), Some("https://x/a.png"));
 }
 
-#[tokio::test]
-async fn threads_and_bots_keep_sessions_apart() {
-    let (store, _dir) = fresh().await;
+async fn threads_and_bots_keep_sessions_apart(store: Harness) {
     let a = store
         .record_user_message(&key("bot-a", "u1"), &Profile::default(), &text("1"))
         .await
@@ -285,9 +378,7 @@ async fn threads_and_bots_keep_sessions_apart() {
     );
 }
 
-#[tokio::test]
-async fn pausing_is_idempotent_and_leaves_one_system_line_and_history_row() {
-    let (store, _dir) = fresh().await;
+async fn pausing_is_idempotent_and_leaves_one_system_line_and_history_row(store: Harness) {
     let s = store
         .record_user_message(&key("bot-a", "u1"), &Profile::default(), &text("hi"))
         .await
@@ -310,12 +401,12 @@ async fn pausing_is_idempotent_and_leaves_one_system_line_and_history_row() {
         .map(|m| m.text)
         .collect();
     assert_eq!(lines, ["Paused by api: billing"]);
-    let history: i64 =
-        sqlx::query_scalar("select count(*) from pause_history where session_id = ?1")
-            .bind(s.id)
-            .fetch_one(&store.pool)
-            .await
-            .unwrap();
+    let history = store
+        .count(
+            "select count(*) from pause_history where session_id = ?1",
+            s.id,
+        )
+        .await;
     assert_eq!(history, 1);
 
     let resumed = store
@@ -329,9 +420,7 @@ async fn pausing_is_idempotent_and_leaves_one_system_line_and_history_row() {
     assert_eq!(resumed.session.paused_by, None);
 }
 
-#[tokio::test]
-async fn pausing_an_unknown_session_is_not_found() {
-    let (store, _dir) = fresh().await;
+async fn pausing_an_unknown_session_is_not_found(store: Harness) {
     let change = PauseChange::new(true, token("api"), None);
     assert!(matches!(
         store.set_paused(999, &change).await,
@@ -339,9 +428,7 @@ async fn pausing_an_unknown_session_is_not_found() {
     ));
 }
 
-#[tokio::test]
-async fn an_agent_reply_clears_the_unread_count() {
-    let (store, _dir) = fresh().await;
+async fn an_agent_reply_clears_the_unread_count(store: Harness) {
     let s = store
         .record_user_message(&key("bot-a", "u1"), &Profile::default(), &text("hi"))
         .await
@@ -361,9 +448,7 @@ async fn an_agent_reply_clears_the_unread_count() {
         .is_err());
 }
 
-#[tokio::test]
-async fn the_session_list_pages_by_cursor_newest_first_without_gaps() {
-    let (store, _dir) = fresh().await;
+async fn the_session_list_pages_by_cursor_newest_first_without_gaps(store: Harness) {
     for i in 0..7 {
         store
             .record_user_message(
@@ -391,9 +476,7 @@ async fn the_session_list_pages_by_cursor_newest_first_without_gaps() {
     assert_eq!(seen, expected);
 }
 
-#[tokio::test]
-async fn search_matches_name_or_user_id_and_takes_wildcards_literally() {
-    let (store, _dir) = fresh().await;
+async fn search_matches_name_or_user_id_and_takes_wildcards_literally(store: Harness) {
     store
         .record_user_message(&key("bot-a", "u1"), &named("Ada Lovelace"), &text("hi"))
         .await
@@ -429,9 +512,7 @@ async fn search_matches_name_or_user_id_and_takes_wildcards_literally() {
     assert!(find("'; drop table sessions; --").await.is_empty());
 }
 
-#[tokio::test]
-async fn paused_only_lists_paused_sessions() {
-    let (store, _dir) = fresh().await;
+async fn paused_only_lists_paused_sessions(store: Harness) {
     let a = store
         .record_user_message(&key("bot-a", "a"), &Profile::default(), &text("hi"))
         .await
@@ -460,9 +541,7 @@ async fn paused_only_lists_paused_sessions() {
     assert_eq!(ids, [a.id]);
 }
 
-#[tokio::test]
-async fn messages_page_backwards_and_come_oldest_first() {
-    let (store, _dir) = fresh().await;
+async fn messages_page_backwards_and_come_oldest_first(store: Harness) {
     let mut session_id = 0;
     for i in 0..5 {
         session_id = store
@@ -491,9 +570,7 @@ async fn messages_page_backwards_and_come_oldest_first() {
     );
 }
 
-#[tokio::test]
-async fn events_are_logged_in_order_and_replayed_per_bot() {
-    let (store, _dir) = fresh().await;
+async fn events_are_logged_in_order_and_replayed_per_bot(store: Harness) {
     let a = store
         .record_user_message(&key("bot-a", "u"), &Profile::default(), &text("a"))
         .await
@@ -521,17 +598,27 @@ async fn events_are_logged_in_order_and_replayed_per_bot() {
         .await
         .unwrap();
     assert_eq!(after_first.len(), logged.len() - 1);
-    let (oldest, latest) = store.event_bounds().await.unwrap();
+    let (oldest, latest) = store.event_bounds("bot-a").await.unwrap();
     assert_eq!(oldest, a.events[0].seq);
     assert_eq!(latest, a2.events.last().unwrap().seq);
-    assert!(b.events.iter().all(|e| e.seq < a2.events[0].seq));
+    let replayed_b: Vec<_> = store
+        .events_since("bot-b", 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(
+        replayed_b,
+        b.events.iter().map(|e| e.seq).collect::<Vec<_>>()
+    );
     assert!(matches!(
         replayed_kind(&store).await,
         EventKind::SessionCreated { .. }
     ));
 }
 
-async fn replayed_kind(store: &SqliteStore) -> EventKind {
+async fn replayed_kind(store: &Harness) -> EventKind {
     store
         .events_since("bot-a", 0, 1)
         .await
@@ -540,9 +627,7 @@ async fn replayed_kind(store: &SqliteStore) -> EventKind {
         .kind
 }
 
-#[tokio::test]
-async fn notifications_list_newest_first_and_can_be_marked_read() {
-    let (store, _dir) = fresh().await;
+async fn notifications_list_newest_first_and_can_be_marked_read(store: Harness) {
     for i in 0..3 {
         let new = NewNotification {
             message: format!("n{i}"),
@@ -584,9 +669,7 @@ async fn notifications_list_newest_first_and_can_be_marked_read() {
         .is_none());
 }
 
-#[tokio::test]
-async fn a_scoped_reader_sees_and_marks_only_their_bots_notifications() {
-    let (store, _dir) = fresh().await;
+async fn a_scoped_reader_sees_and_marks_only_their_bots_notifications(store: Harness) {
     for bot in ["bot-a", "bot-b", "bot-b"] {
         let new = NewNotification {
             message: format!("from {bot}"),
@@ -621,9 +704,7 @@ async fn a_scoped_reader_sees_and_marks_only_their_bots_notifications() {
     assert_eq!(all.unread_count, 2, "bot-b's stay unread");
 }
 
-#[tokio::test]
-async fn a_setting_is_made_once_and_kept() {
-    let (store, _dir) = fresh().await;
+async fn a_setting_is_made_once_and_kept(store: Harness) {
     let first = store
         .setting_or_insert("k", &|| "one".into())
         .await
@@ -635,36 +716,38 @@ async fn a_setting_is_made_once_and_kept() {
     assert_eq!((first.as_str(), second.as_str()), ("one", "one"));
 }
 
-/// The counts as the sessions table says, for comparing with the kept ones.
-async fn counted(store: &SqliteStore, bot: &str) -> app::model::SessionCounts {
-    let (all, paused, waiting) = sqlx::query_as::<_, (i64, i64, i64)>(
-        "select count(*), coalesce(sum(paused), 0), \
-                coalesce(sum(paused = 1 and last_heard_on > coalesce(last_agent_reply_on, 0)), 0) \
-         from sessions where bot_id = ?1",
-    )
-    .bind(bot)
-    .fetch_one(&store.pool)
-    .await
-    .unwrap();
-    app::model::SessionCounts {
-        all,
-        paused,
-        waiting,
-        ..Default::default()
+/// The counts as the session list says, for comparing with the kept ones.
+async fn counted(store: &Harness, bot: &str) -> app::model::SessionCounts {
+    let mut counts = app::model::SessionCounts::default();
+    let mut cursor = None;
+    loop {
+        let query = SessionQuery {
+            cursor,
+            limit: Some(200),
+            ..Default::default()
+        };
+        let page = store.sessions(bot, &query, &nobody()).await.unwrap();
+        for s in &page.sessions {
+            counts.all += 1;
+            counts.paused += i64::from(s.is_paused);
+            counts.waiting += i64::from(s.waiting);
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return counts,
+        }
     }
 }
 
 /// A list asked for by no person (a token's), counting closed handoffs from the start.
-fn nobody() -> crate::store::ListFor {
+pub(crate) fn nobody() -> crate::store::ListFor {
     crate::store::ListFor {
         viewer: None,
         closed_since: chrono::DateTime::UNIX_EPOCH,
     }
 }
 
-#[tokio::test]
-async fn kept_counts_follow_every_change_of_a_session() {
-    let (store, _dir) = fresh().await;
+async fn kept_counts_follow_every_change_of_a_session(store: Harness) {
     let check = |step: &'static str| {
         let store = store.clone();
         async move {
@@ -713,157 +796,8 @@ async fn kept_counts_follow_every_change_of_a_session() {
     assert_eq!((kept.all, kept.paused, kept.waiting), (1, 0, 0));
 }
 
-#[tokio::test]
-async fn a_search_finds_the_same_sessions_whether_common_or_rare() {
-    let (store, _dir) = fresh().await;
-    // More sessions than the newest-first window, so rare names are found by the name index.
-    let rows = super::sessions::SEARCH_WINDOW as i64 + 500;
-    sqlx::query(
-        "with recursive n(i) as (select 1 union all select i + 1 from n where i < ?1) \
-         insert into sessions (bot_id, channel, user_id, thread_id, full_name, created_at, \
-                               last_event_on) \
-         select 'bot-a', 'api', 'user-' || i, '', \
-                case when i % 1000 = 7 then 'Zoë Rare ' || i else 'Common Name ' || i end, i, i \
-         from n",
-    )
-    .bind(rows)
-    .execute(&store.pool)
-    .await
-    .unwrap();
-    let find = |text: &'static str| {
-        let store = store.clone();
-        async move {
-            let mut found = Vec::new();
-            let mut cursor = None;
-            loop {
-                let query = SessionQuery {
-                    search_text: Some(text.into()),
-                    cursor,
-                    limit: Some(50),
-                    ..Default::default()
-                };
-                let page = store.sessions("bot-a", &query, &nobody()).await.unwrap();
-                found.extend(page.sessions.iter().map(|s| s.user_id.clone()));
-                match page.next_cursor {
-                    Some(next) => cursor = Some(next),
-                    None => return found,
-                }
-            }
-        }
-    };
-    // Oldest of the rare ones is far outside the window of the newest 2,000.
-    assert_eq!(find("zoë rare").await, ["user-2007", "user-1007", "user-7"]);
-    // User ids too: user-77 and user-770 to user-779, newest first.
-    let mut ids: Vec<String> = (770..780).rev().map(|i| format!("user-{i}")).collect();
-    ids.push("user-77".into());
-    assert_eq!(find("ER-77").await, ids);
-    let common = find("common name").await;
-    assert_eq!(common.len() as i64, rows - 3);
-    assert_eq!(common.first().map(String::as_str), Some("user-2500"));
-    assert_eq!(find("no one").await, Vec::<String>::new());
-    assert_eq!(find("\"").await, Vec::<String>::new());
-}
-
-/// Rows of a full-text table matching `query`.
-async fn matching(store: &SqliteStore, table: &str, query: &str) -> Vec<i64> {
-    sqlx::query_scalar(&format!(
-        "select rowid from {table} where {table} match ?1 order by rowid"
-    ))
-    .bind(query)
-    .fetch_all(&store.pool)
-    .await
-    .unwrap()
-}
-
-#[tokio::test]
-async fn what_one_transaction_adds_renames_and_deletes_is_indexed_exactly() {
-    let (store, _dir) = fresh().await;
-    // Indexed row by row before: written by the writer in a transaction of its own.
-    let old = store
-        .record_user_message(
-            &key("bot-a", "old"),
-            &named("Olden Person"),
-            &text("ancient words"),
-        )
-        .await
-        .unwrap();
-    let old_id = old.session.id;
-    // One transaction: rows added, one renamed, one deleted before the index has them, and the
-    // indexed one deleted too.
-    struct Mixed(i64);
-    #[async_trait::async_trait]
-    impl Change for Mixed {
-        type Output = steps::Recorded;
-        async fn apply(&self, tx: &mut dyn WriteTx) -> Result<steps::Recorded> {
-            let at = now_ms();
-            let admin = Actor::new(ActorKind::Agent, None, "admin");
-            let kept = steps::user_message(
-                tx,
-                &key("bot-a", "kept"),
-                &named("Kept Person"),
-                &text("fresh kept words"),
-                at,
-            )
-            .await?;
-            let gone = steps::user_message(
-                tx,
-                &key("bot-a", "gone"),
-                &named("Gone Person"),
-                &text("fresh gone words"),
-                at,
-            )
-            .await?;
-            steps::update_profile(tx, kept.session.id, &named("Renamed Person"), at).await?;
-            steps::delete_session(tx, gone.session.id, &admin, at).await?;
-            steps::delete_session(tx, self.0, &admin, at).await?;
-            Ok(kept)
-        }
-    }
-    let kept = apply(&store, Mixed(old_id)).await.unwrap();
-    for table in ["messages_fts", "session_names"] {
-        sqlx::query(&format!(
-            "insert into {table} ({table}, rank) values ('integrity-check', 1)"
-        ))
-        .execute(&store.pool)
-        .await
-        .unwrap_or_else(|e| panic!("{table} matches its content: {e}"));
-    }
-    assert_eq!(
-        matching(&store, "messages_fts", "fresh").await,
-        [kept.message.id]
-    );
-    assert_eq!(
-        matching(&store, "messages_fts", "ancient").await,
-        Vec::<i64>::new()
-    );
-    assert_eq!(
-        matching(&store, "session_names", "\"Renamed\"").await,
-        [kept.session.id]
-    );
-    for gone in ["\"Kept Person\"", "\"Gone Person\"", "\"Olden\""] {
-        assert_eq!(
-            matching(&store, "session_names", gone).await,
-            Vec::<i64>::new()
-        );
-    }
-    // Writes that do not go through the writer are indexed by the triggers as before.
-    sqlx::query(
-        "insert into sessions (bot_id, channel, user_id, thread_id, full_name, created_at, \
-                               last_event_on) values ('bot-a', 'api', 'by-sql', '', 'Seeded One', 1, 1)",
-    )
-    .execute(&store.pool)
-    .await
-    .unwrap();
-    assert_eq!(
-        matching(&store, "session_names", "\"Seeded\"").await.len(),
-        1
-    );
-}
-
-#[tokio::test]
-async fn a_notification_for_one_person_is_read_by_them_alone() {
-    use crate::store::accounts::{AccountStore, NewUser};
-    let (store, _dir) = fresh().await;
+async fn a_notification_for_one_person_is_read_by_them_alone(store: Harness) {
+    use crate::store::accounts::NewUser;
     let mut ids = Vec::new();
     for email in ["ada@test.local", "bea@test.local"] {
         let new = NewUser {
@@ -910,3 +844,98 @@ async fn a_notification_for_one_person_is_read_by_them_alone() {
     let unread = store.notifications(&ada, true, None, 10).await.unwrap();
     assert_eq!(texts(unread), ["for ada"]);
 }
+
+async fn a_search_finds_words_inside_addresses_links_and_markup(store: Harness) {
+    use crate::store::history::Search;
+    for (user, said) in [
+        ("u1", "write to ada@example.com please"),
+        ("u2", "see https://shop.test/refund-policy now"),
+        ("u3", "it says <b>Zoë</b> twice"),
+        ("u4", "nothing to find here"),
+    ] {
+        store
+            .record_user_message(&key("bot-a", user), &Profile::default(), &text(said))
+            .await
+            .unwrap();
+    }
+    let found = |q: &'static str| {
+        let store = store.clone();
+        async move {
+            let search = Search {
+                query: app::history::HistoryQuery {
+                    q: Some(q.into()),
+                    ..Default::default()
+                },
+                from_ms: None,
+                to_ms: None,
+            };
+            let page = store.search(&BotScope::All, &search).await.unwrap();
+            page.results
+                .into_iter()
+                .map(|hit| {
+                    let marked: Vec<String> = hit
+                        .snippet_parts
+                        .iter()
+                        .filter(|p| p.hit)
+                        .map(|p| p.text.clone())
+                        .collect();
+                    (hit.user_id, hit.snippet, marked)
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let hits = found("example").await;
+    assert_eq!(
+        hits,
+        [(
+            "u1".to_string(),
+            "write to ada@example.com please".to_string(),
+            vec!["example".to_string()]
+        )]
+    );
+    let hits = found("refund").await;
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].1, "see https://shop.test/refund-policy now");
+    assert_eq!(hits[0].2, ["refund"]);
+    let hits = found("zoe").await;
+    assert_eq!(hits.len(), 1, "accents and tags fold away: {hits:?}");
+    assert_eq!(hits[0].2, ["Zoë"]);
+}
+
+/// Each test once per adapter.
+macro_rules! on_every_store {
+    ($($test:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(#[tokio::test]
+            async fn $test() {
+                super::$test(super::Harness::sqlite().await).await
+            })*
+        }
+        mod on_postgres {
+            $(#[tokio::test]
+            async fn $test() {
+                super::$test(super::Harness::postgres().await).await
+            })*
+        }
+    };
+}
+
+on_every_store!(
+    a_search_finds_words_inside_addresses_links_and_markup,
+    the_first_message_creates_the_session_and_later_ones_reuse_it,
+    a_newer_profile_replaces_the_stored_one,
+    threads_and_bots_keep_sessions_apart,
+    pausing_is_idempotent_and_leaves_one_system_line_and_history_row,
+    pausing_an_unknown_session_is_not_found,
+    an_agent_reply_clears_the_unread_count,
+    the_session_list_pages_by_cursor_newest_first_without_gaps,
+    search_matches_name_or_user_id_and_takes_wildcards_literally,
+    paused_only_lists_paused_sessions,
+    messages_page_backwards_and_come_oldest_first,
+    events_are_logged_in_order_and_replayed_per_bot,
+    notifications_list_newest_first_and_can_be_marked_read,
+    a_scoped_reader_sees_and_marks_only_their_bots_notifications,
+    a_setting_is_made_once_and_kept,
+    kept_counts_follow_every_change_of_a_session,
+    a_notification_for_one_person_is_read_by_them_alone,
+);
