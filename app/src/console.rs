@@ -98,6 +98,8 @@ impl Console {
         }
         match event.kind {
             EventKind::Resync => self.reload.update(|n| *n += 1),
+            // The console shows no bot switch; Admin → Bots reads it when opened.
+            EventKind::BotUpdated { .. } => {}
             EventKind::Viewers { sessions, snapshot } => self.viewers.update(|v| {
                 if snapshot {
                     v.clear();

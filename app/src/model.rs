@@ -559,6 +559,9 @@ pub enum EventKind {
         snapshot: bool,
     },
     /// The client missed events it cannot get back: it must fetch its state again.
+    /// The bot-wide switch was turned on or off (by anyone, on any instance).
+    #[serde(rename = "bot.updated")]
+    BotUpdated { paused: bool },
     #[serde(rename = "resync")]
     Resync,
 }
@@ -596,6 +599,7 @@ impl EventKind {
             EventKind::SessionDeleted { .. } => "session.deleted",
             EventKind::AgentStatus { .. } => "agent.status",
             EventKind::Viewers { .. } => "viewers",
+            EventKind::BotUpdated { .. } => "bot.updated",
             EventKind::Resync => "resync",
         }
     }
@@ -612,6 +616,7 @@ impl EventKind {
             | EventKind::SessionDeleted { .. }
             | EventKind::AgentStatus { .. }
             | EventKind::Viewers { .. }
+            | EventKind::BotUpdated { .. }
             | EventKind::Resync => None,
         }
     }

@@ -73,7 +73,7 @@ pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 pub struct Engine {
     store: Arc<dyn Store>,
     bus: Bus,
-    bots: Bots,
+    bots: Arc<Bots>,
     outboxes: std::sync::OnceLock<Arc<Outboxes>>,
     sender_wake: tokio::sync::Notify,
     presence: presence::Presence,
@@ -84,7 +84,17 @@ impl Engine {
     /// The store's writes are published on `bus` as they commit, in commit (`seq`) order.
     pub fn new(store: Arc<dyn Store>, bus: Bus, bots: Bots) -> Self {
         let publisher = bus.clone();
+        let bots = Arc::new(bots);
+        let switches = bots.clone();
         store.on_commit(Arc::new(move |bot_id, events| {
+            // Whichever instance turned the switch, every instance follows it from the log.
+            for event in events {
+                if let (app::model::EventKind::BotUpdated { paused }, Some(bot)) =
+                    (&event.kind, switches.get(bot_id))
+                {
+                    bot.set_paused(*paused);
+                }
+            }
             publisher.publish(bot_id, events)
         }));
         Engine {

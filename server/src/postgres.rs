@@ -5,6 +5,7 @@
 
 mod accounts;
 mod analytics;
+mod hints;
 mod history;
 mod log;
 mod notifications;
@@ -12,18 +13,21 @@ mod sessions;
 mod tx;
 mod visitors;
 
+pub use hints::LISTENER_NAME as HINTS_LISTENER;
+
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use app::model::Event;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, PgPool};
+use sqlx::{ConnectOptions, PgConnection, PgPool};
 
 use crate::sql_rows::now_ms;
 use crate::store::write::{DynChange, Output};
 use crate::store::{
-    Bot, BotScope, CommitHook, Delivery, DueTimer, Durability, Queued, Result, StoreError,
+    Bot, BotScope, CommitHook, Delivery, DueTimer, Durability, Job, Queued, Result, StoreError,
 };
 
 /// How often a change that lost a race with another transaction (see `lost_a_race`) runs again
@@ -63,7 +67,12 @@ fn lost_a_race(e: &StoreError) -> bool {
 pub struct PgStore {
     pool: PgPool,
     log: Arc<log::EventLog>,
+    /// The connections holding the jobs this instance leads.
+    leads: Arc<tokio::sync::Mutex<HashMap<Job, PgConnection>>>,
 }
+
+/// The first key of hitl's advisory locks (the second is the job's number).
+const LEAD_LOCKS: i32 = 7002;
 
 impl PgStore {
     /// The pool, for the store tests' own SQL.
@@ -87,7 +96,11 @@ impl PgStore {
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         check_durability(&pool, durability).await?;
         let log = log::EventLog::start(pool.clone()).await?;
-        Ok(PgStore { pool, log })
+        Ok(PgStore {
+            pool,
+            log,
+            leads: Default::default(),
+        })
     }
 }
 
@@ -122,6 +135,29 @@ impl crate::store::Store for PgStore {
                 other => return other,
             }
         }
+    }
+
+    async fn lead(&self, job: Job) -> Result<bool> {
+        let mut held = self.leads.lock().await;
+        if let Some(conn) = held.get_mut(&job) {
+            if sqlx::query("select 1").execute(&mut *conn).await.is_ok() {
+                return Ok(true);
+            }
+            // The connection, and the lock with it, is gone: another instance may lead now.
+            held.remove(&job);
+        }
+        // A session lock on a connection of its own: it lasts as long as the connection, so it
+        // passes to another instance when this one dies.
+        let mut conn = self.pool.acquire().await?.detach();
+        let got: bool = sqlx::query_scalar("select pg_try_advisory_lock($1, $2)")
+            .bind(LEAD_LOCKS)
+            .bind(job.number())
+            .fetch_one(&mut conn)
+            .await?;
+        if got {
+            held.insert(job, conn);
+        }
+        Ok(got)
     }
 
     /// PostgreSQL keeps itself (autovacuum); the log's follower runs on its own.

@@ -114,6 +114,11 @@ impl crate::store::Store for SqliteStore {
             .await
     }
 
+    /// One process on the file: it leads every job.
+    async fn lead(&self, _job: crate::store::Job) -> Result<bool> {
+        Ok(true)
+    }
+
     /// Copies the WAL into the database file as far as readers allow, without blocking
     /// writers (so commits never do it).
     async fn maintain(&self) -> Result<()> {

@@ -46,6 +46,25 @@ pub enum Durability {
     Normal,
 }
 
+/// A background job only one instance runs at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Job {
+    /// Sending the outbox: two senders would deliver a message twice.
+    Outbox,
+    /// Applying retention: one instance deletes, the others need not repeat it.
+    Retention,
+}
+
+impl Job {
+    /// The job's number among hitl's locks (PostgreSQL's advisory locks).
+    pub fn number(self) -> i32 {
+        match self {
+            Job::Outbox => 1,
+            Job::Retention => 2,
+        }
+    }
+}
+
 /// Called after each commit with a bot and the events the commit appended to its log, in
 /// commit order (the engine publishes them).
 pub type CommitHook = Arc<dyn Fn(&str, &[Event]) + Send + Sync>;
@@ -181,6 +200,10 @@ pub trait Store: history::HistoryStore + accounts::AccountStore + Send + Sync + 
 
     /// Background upkeep the database needs now and then (the engine calls it every second).
     async fn maintain(&self) -> Result<()>;
+    /// Whether this instance leads `job` (a background job that must run on one instance at a
+    /// time, such as sending the outbox): true while it holds it; another instance takes it
+    /// over once this one is gone. A store of one process always leads.
+    async fn lead(&self, job: Job) -> Result<bool>;
     /// Finishes the writes handed over and closes every connection.
     async fn close(&self);
 

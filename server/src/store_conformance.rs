@@ -1,6 +1,7 @@
 //! The store contract, checked on every adapter: each test runs on a fresh SQLite file and on
 //! a fresh PostgreSQL database, through the port alone.
 
+mod several_instances;
 mod sqlite_search;
 
 use std::ops::Deref;
@@ -198,6 +199,8 @@ const BOTS: [&str; 2] = ["bot-a", "bot-b"];
 pub(crate) struct Harness {
     store: Arc<dyn Store>,
     raw: Raw,
+    /// The database's URL.
+    url: String,
     _dir: Option<Arc<tempfile::TempDir>>,
 }
 
@@ -222,7 +225,7 @@ impl Harness {
         let store = SqliteStore::open(&url, Durability::Normal)
             .await
             .expect("open store");
-        Harness::with_bots(store.pool().clone().into(), Arc::new(store), Some(dir)).await
+        Harness::with_bots(store.pool().clone().into(), Arc::new(store), url, Some(dir)).await
     }
 
     pub(crate) async fn postgres() -> Harness {
@@ -230,17 +233,35 @@ impl Harness {
         let store = PgStore::open(&url, Durability::Normal)
             .await
             .expect("open store");
-        Harness::with_bots(store.pool().clone().into(), Arc::new(store), None).await
+        Harness::with_bots(store.pool().clone().into(), Arc::new(store), url, None).await
     }
 
-    async fn with_bots(raw: Raw, store: Arc<dyn Store>, dir: Option<tempfile::TempDir>) -> Self {
+    async fn with_bots(
+        raw: Raw,
+        store: Arc<dyn Store>,
+        url: String,
+        dir: Option<tempfile::TempDir>,
+    ) -> Self {
         for (id, name) in BOTS.into_iter().zip(["A", "B"]) {
             store.upsert_bot(id, name).await.unwrap();
         }
         Harness {
             store,
             raw,
+            url,
             _dir: dir.map(Arc::new),
+        }
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The pool of a PostgreSQL harness.
+    pub(crate) fn pg_pool(&self) -> &sqlx::PgPool {
+        match &self.raw {
+            Raw::Postgres(pool) => pool,
+            Raw::Sqlite(_) => panic!("not a PostgreSQL store"),
         }
     }
 

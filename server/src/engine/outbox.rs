@@ -12,7 +12,7 @@ use super::clock::{now_ms, Clock};
 use super::{steps, Engine, Result};
 use crate::channels::{Outboxes, SendError};
 use crate::store::write::{apply, Change, DeliveryResult, NewDelivery, WriteTx};
-use crate::store::Delivery;
+use crate::store::{Delivery, Job};
 
 /// Attempts before a message is given up (about forty minutes of retries).
 pub const MAX_ATTEMPTS: u32 = 12;
@@ -153,6 +153,15 @@ pub fn spawn_sender(
                 _ = engine.sender_wake.notified() => {}
                 _ = every.tick() => {}
                 Ok(()) = stopping.changed() => return,
+            }
+            // With several instances, one sends: two would deliver each message twice.
+            match engine.store().lead(Job::Outbox).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not tell whether this instance sends");
+                    continue;
+                }
             }
             loop {
                 match engine.send_due().await {

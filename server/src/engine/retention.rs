@@ -10,6 +10,7 @@ use super::clock::now_ms;
 use super::{Engine, EngineError, Result};
 use crate::store::accounts::AuditEntry;
 use crate::store::write::{apply, Change, WriteTx};
+use crate::store::Job;
 
 /// Who the audit log names for what retention deletes.
 fn retention_actor() -> Actor {
@@ -115,6 +116,14 @@ pub fn spawn(
         loop {
             tokio::select! {
                 _ = tick.tick() => {
+                    match engine.store().lead(Job::Retention).await {
+                        Ok(true) => {}
+                        Ok(false) => continue,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not tell whether this instance applies retention");
+                            continue;
+                        }
+                    }
                     let now = chrono::Utc::now().timestamp_millis();
                     if let Err(e) = engine.apply_retention(now).await {
                         tracing::error!(error = %e, "retention failed");

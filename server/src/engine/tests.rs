@@ -18,6 +18,11 @@ async fn engine() -> (Engine, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("engine.db").display());
     let store = SqliteStore::open(&url, Durability::Normal).await.unwrap();
+    (engine_on(Arc::new(store)).await, dir)
+}
+
+/// An engine of the repository's bots and a silent one, on `store`.
+async fn engine_on(store: Arc<dyn Store>) -> Engine {
     let bots_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../bots");
     let mut definitions = bots::load_definitions(std::path::Path::new(bots_dir)).unwrap();
     definitions.push(BotDefinition {
@@ -31,12 +36,7 @@ async fn engine() -> (Engine, tempfile::TempDir) {
     for d in &definitions {
         store.upsert_bot(&d.id, &d.name).await.unwrap();
     }
-    let engine = Engine::new(
-        Arc::new(store),
-        Bus::new(64),
-        Bots::new(definitions, |_| false),
-    );
-    (engine, dir)
+    Engine::new(store, Bus::new(64), Bots::new(definitions, |_| false))
 }
 
 fn incoming(bot: &str, content: Content) -> Incoming {
@@ -178,6 +178,50 @@ async fn a_bot_without_rules_records_and_answers_nothing() {
             .len(),
         1
     );
+}
+
+/// Waits for the bot's `bot.updated` event on the engine's bus.
+async fn switched(events: &mut tokio::sync::broadcast::Receiver<Arc<crate::bus::Frame>>) -> bool {
+    let wait = async {
+        loop {
+            let frame = events.recv().await.expect("the bus is open");
+            if let EventKind::BotUpdated { paused } = frame.event.kind {
+                return paused;
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), wait)
+        .await
+        .expect("the switch reached the other instance")
+}
+
+#[tokio::test]
+async fn the_bot_wide_switch_turned_on_one_instance_holds_back_every_other() {
+    let url = crate::pg_cluster::shared().fresh_database().await;
+    let open = || async {
+        let store = crate::postgres::PgStore::open(&url, Durability::Normal)
+            .await
+            .unwrap();
+        engine_on(Arc::new(store)).await
+    };
+    let (a, b) = (open().await, open().await);
+    let mut on_b = b.bus().subscribe();
+    a.set_bot_paused("welcome-bot", true, &ada()).await.unwrap();
+    assert!(switched(&mut on_b).await);
+    let outcome = b
+        .receive(incoming("welcome-bot", text("hello")))
+        .await
+        .unwrap();
+    assert!(outcome.paused && outcome.responses.is_empty());
+    a.set_bot_paused("welcome-bot", false, &ada())
+        .await
+        .unwrap();
+    assert!(!switched(&mut on_b).await);
+    let outcome = b
+        .receive(incoming("welcome-bot", text("hello")))
+        .await
+        .unwrap();
+    assert_eq!(outcome.responses, [text("You said: hello")]);
 }
 
 #[tokio::test]

@@ -8,23 +8,26 @@
 //!
 //! Following: the log is the only publisher to the commit hook. It keeps, per bot, the last
 //! number it published, and publishes only what comes right after it: its own commits as they
-//! happen, and, when a commit (its own or, found by polling the heads, another instance's)
-//! skips ahead, the events in between read back from the database first. Whatever a hint
-//! misses, the poll finds; nothing is published twice or out of order.
+//! happen, and, when a commit (its own or another instance's)
+//! skips ahead, the events in between read back from the database first. Other instances'
+//! commits come to it by their hints ([`super::hints`]) or, when a hint is lost, by the poll of
+//! the heads; nothing is published twice or out of order.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use app::model::{Event, EventKind};
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::{watch, Mutex};
 
+use super::hints::{Follower, Hints};
 use crate::store::event_format::{decode, encode, EVENT_VERSION};
 use crate::store::{CommitHook, Result};
 
-/// How often the heads are read for commits of other instances.
-const POLL: Duration = Duration::from_millis(100);
+/// How often the heads are read for commits of other instances: how late an event can be when
+/// its hint was lost.
+const POLL: Duration = Duration::from_millis(250);
 /// Events read back per query while catching up.
 const BATCH: u32 = 500;
 
@@ -140,11 +143,14 @@ pub struct EventLog {
     hook: RwLock<Option<CommitHook>>,
     /// The last number published per bot; held while publishing, so publishing is in order.
     published: Mutex<HashMap<String, i64>>,
+    /// Tells the other instances of this one's commits.
+    hints: OnceLock<Hints>,
     stop: watch::Sender<bool>,
 }
 
 impl EventLog {
-    /// Starts at every bot's head (older events are the consoles' to replay) and polls.
+    /// Starts at every bot's head (older events are the consoles' to replay), follows the
+    /// other instances' hints, and polls.
     pub async fn start(pool: PgPool) -> Result<Arc<Self>> {
         let heads = heads(&pool).await?;
         let (stop, mut stopped) = watch::channel(false);
@@ -152,8 +158,12 @@ impl EventLog {
             pool,
             hook: RwLock::new(None),
             published: Mutex::new(heads.into_iter().collect()),
+            hints: OnceLock::new(),
             stop,
         });
+        let follower: Arc<dyn Follower> = log.clone();
+        let hints = Hints::start(log.pool.clone(), Arc::downgrade(&follower), stopped.clone());
+        let _ = log.hints.set(hints);
         let follower = Arc::downgrade(&log);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(POLL);
@@ -166,7 +176,7 @@ impl EventLog {
                 let Some(log) = follower.upgrade() else {
                     return;
                 };
-                if let Err(e) = log.poll().await {
+                if let Err(e) = log.poll_heads().await {
                     tracing::warn!(error = %e, "reading the event log heads failed");
                 }
             }
@@ -203,31 +213,62 @@ impl EventLog {
             let fresh: Vec<Event> = commit.events.into_iter().filter(|e| e.seq > last).collect();
             if let Some(newest) = fresh.last().map(|e| e.seq) {
                 self.publish(&commit.bot_id, &fresh);
+                if let Some(hints) = self.hints.get() {
+                    hints.moved(&commit.bot_id);
+                }
                 published.insert(commit.bot_id, newest);
             }
         }
     }
 
     /// Publishes what other instances committed since the last poll.
-    async fn poll(&self) -> Result<()> {
+    async fn poll_heads(&self) -> Result<()> {
         let heads = heads(&self.pool).await?;
         let mut published = self.published.lock().await;
         for (bot_id, head) in heads {
-            let last = published.get(&bot_id).copied().unwrap_or(0);
-            if head > last {
-                let caught = self.catch_up(&bot_id, last, head).await;
-                match caught.error {
-                    Some(e) => {
-                        published.insert(bot_id, caught.last);
-                        return Err(e);
-                    }
-                    // Numbers up to the head whose events are gone (a deleted conversation's)
-                    // have nothing to publish.
-                    None => published.insert(bot_id, head),
-                };
-            }
+            self.advance(&mut published, bot_id, head).await?;
         }
         Ok(())
+    }
+
+    /// Publishes what was committed to one bot's log (another instance's hint said it moved).
+    async fn follow_bot(&self, bot_id: &str) -> Result<()> {
+        let head: Option<i64> =
+            sqlx::query_scalar("select last_seq from event_log_heads where bot_id = $1")
+                .bind(bot_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let mut published = self.published.lock().await;
+        match head {
+            Some(head) => self.advance(&mut published, bot_id.to_string(), head).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Publishes a bot's events up to its head `head`.
+    async fn advance(
+        &self,
+        published: &mut HashMap<String, i64>,
+        bot_id: String,
+        head: i64,
+    ) -> Result<()> {
+        let last = published.get(&bot_id).copied().unwrap_or(0);
+        if head <= last {
+            return Ok(());
+        }
+        let caught = self.catch_up(&bot_id, last, head).await;
+        match caught.error {
+            Some(e) => {
+                published.insert(bot_id, caught.last);
+                Err(e)
+            }
+            // Numbers up to the head whose events are gone (a deleted conversation's) have
+            // nothing to publish.
+            None => {
+                published.insert(bot_id, head);
+                Ok(())
+            }
+        }
     }
 
     /// Publishes the bot's events after `from` up to `to`, read from the database; answers how
@@ -261,6 +302,17 @@ impl EventLog {
         if let Some(hook) = self.hook.read().expect("hook lock").as_ref() {
             hook(bot_id, events);
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl Follower for EventLog {
+    async fn follow(&self, bot_id: &str) -> Result<()> {
+        self.follow_bot(bot_id).await
+    }
+
+    async fn poll(&self) -> Result<()> {
+        self.poll_heads().await
     }
 }
 
