@@ -97,7 +97,7 @@ impl Console {
             self.refresh_team_soon();
         }
         match event.kind {
-            EventKind::Resync => self.reload.update(|n| *n += 1),
+            EventKind::Resync { .. } => self.reload.update(|n| *n += 1),
             // The console shows no bot switch; Admin → Bots reads it when opened.
             EventKind::BotUpdated { .. } => {}
             EventKind::Viewers { sessions, snapshot } => self.viewers.update(|v| {

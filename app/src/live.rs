@@ -130,6 +130,8 @@ mod socket {
         status: RwSignal<LiveStatus>,
         on_event: Box<dyn Fn(Event)>,
         last_seq: Cell<Option<i64>>,
+        // The log's epoch the last resync named; sent back with `since`.
+        epoch: RefCell<Option<String>>,
         failures: Cell<u32>,
         // Set when the page is left or the server refused: no reconnect, no more events.
         closed: Cell<bool>,
@@ -158,6 +160,7 @@ mod socket {
                 status,
                 on_event,
                 last_seq: Cell::new(None),
+                epoch: RefCell::new(None),
                 failures: Cell::new(0),
                 closed: Cell::new(false),
                 opened: Cell::new(false),
@@ -181,6 +184,10 @@ mod socket {
             let mut url = format!("{scheme}://{host}/api/v1/bots/{bot}/mod/hitl/events");
             if let Some(seq) = self.last_seq.get() {
                 url.push_str(&format!("?since={seq}"));
+                if let Some(epoch) = self.epoch.borrow().as_deref() {
+                    let epoch = String::from(js_sys::encode_uri_component(epoch));
+                    url.push_str(&format!("&epoch={epoch}"));
+                }
             }
             Some(url)
         }
@@ -198,7 +205,10 @@ mod socket {
                 (self.on_event)(event);
                 return;
             }
-            let is_resync = matches!(event.kind, EventKind::Resync);
+            let is_resync = matches!(event.kind, EventKind::Resync { .. });
+            if let EventKind::Resync { epoch: Some(epoch) } = &event.kind {
+                *self.epoch.borrow_mut() = Some(epoch.clone());
+            }
             // A resync restarts the count where the server stands; anything else must be new.
             if !is_resync && self.last_seq.get().is_some_and(|last| event.seq <= last) {
                 return;

@@ -562,8 +562,14 @@ pub enum EventKind {
     /// The bot-wide switch was turned on or off (by anyone, on any instance).
     #[serde(rename = "bot.updated")]
     BotUpdated { paused: bool },
+    /// Start over from where the stream stands: fetch your state, then apply what follows.
+    /// `epoch` names the log's history: send it back with `since`; a log restored from a
+    /// backup gets a new one, and an old epoch gets a resync.
     #[serde(rename = "resync")]
-    Resync,
+    Resync {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        epoch: Option<String>,
+    },
 }
 
 /// The people who have one conversation open, by name.
@@ -600,7 +606,7 @@ impl EventKind {
             EventKind::AgentStatus { .. } => "agent.status",
             EventKind::Viewers { .. } => "viewers",
             EventKind::BotUpdated { .. } => "bot.updated",
-            EventKind::Resync => "resync",
+            EventKind::Resync { .. } => "resync",
         }
     }
 
@@ -617,7 +623,7 @@ impl EventKind {
             | EventKind::AgentStatus { .. }
             | EventKind::Viewers { .. }
             | EventKind::BotUpdated { .. }
-            | EventKind::Resync => None,
+            | EventKind::Resync { .. } => None,
         }
     }
 }
@@ -833,11 +839,13 @@ mod tests {
     fn event_serializes_flat_with_seq_and_dotted_type() {
         let e = Event {
             seq: 7,
-            kind: EventKind::Resync,
+            kind: EventKind::Resync {
+                epoch: Some("e1".into()),
+            },
         };
         assert_eq!(
             serde_json::to_string(&e).unwrap(),
-            r#"{"seq":7,"type":"resync"}"#
+            r#"{"seq":7,"type":"resync","epoch":"e1"}"#
         );
     }
 }

@@ -58,6 +58,21 @@ pub struct Config {
     #[arg(long, env = "HITL_PRESENCE_GRACE_SECS", default_value_t = 45)]
     pub presence_grace_secs: u64,
 
+    /// Copy the database of `--database-url` (SQLite) into this empty PostgreSQL database,
+    /// check the copy by counting every table, and exit.
+    #[arg(
+        long,
+        env = "HITL_MIGRATE_TO",
+        hide_env_values = true,
+        value_name = "POSTGRES_URL"
+    )]
+    pub migrate_to: Option<String>,
+
+    /// After restoring the database from a backup: give the event log a new epoch, so that
+    /// every console starts over (a resync) instead of trusting event numbers it saw before.
+    #[arg(long, env = "HITL_NEW_LOG_EPOCH")]
+    pub new_log_epoch: bool,
+
     /// Directory of bot definitions, one `<bot-id>.toml` per bot.
     #[arg(long, env = "HITL_BOTS_DIR", default_value = "bots")]
     pub bots_dir: PathBuf,

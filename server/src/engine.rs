@@ -68,6 +68,13 @@ impl From<StoreError> for EngineError {
     }
 }
 
+/// The setting that holds the log's epoch.
+const LOG_EPOCH: &str = "log_epoch";
+
+fn new_epoch() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
 pub struct Engine {
@@ -106,6 +113,19 @@ impl Engine {
             presence: presence::Presence::new(presence::DEFAULT_GRACE),
             viewing: Default::default(),
         }
+    }
+
+    /// The name of the event log's history (see `EventKind::Resync`): made on first use.
+    pub async fn log_epoch(&self) -> crate::store::Result<String> {
+        self.store.setting_or_insert(LOG_EPOCH, &new_epoch).await
+    }
+
+    /// Gives the log a new epoch (after a restore from a backup): every console that resumes
+    /// starts over with a resync instead of trusting numbers it saw before.
+    pub async fn new_log_epoch(&self) -> crate::store::Result<String> {
+        let epoch = new_epoch();
+        self.store.replace_setting(LOG_EPOCH, &epoch).await?;
+        Ok(epoch)
     }
 
     /// Who has which conversation open.

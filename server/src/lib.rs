@@ -10,6 +10,7 @@ pub mod config;
 pub mod console;
 pub mod engine;
 pub mod http;
+pub mod migrate;
 pub mod pg_cluster;
 pub mod postgres;
 pub mod secret;

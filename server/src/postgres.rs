@@ -273,6 +273,18 @@ impl crate::store::Store for PgStore {
         visitors::set_name(&self.pool, id, name).await
     }
 
+    async fn replace_setting(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query(
+            "insert into settings (key, value) values ($1, $2) \
+             on conflict (key) do update set value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn setting_or_insert(
         &self,
         key: &str,

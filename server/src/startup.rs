@@ -98,6 +98,10 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
             .with_presence_grace(Duration::from_secs(config.presence_grace_secs)),
     );
     engine.set_outboxes(outboxes);
+    if config.new_log_epoch {
+        let epoch = engine.new_log_epoch().await?;
+        tracing::info!(epoch, "the event log has a new epoch: consoles start over");
+    }
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let every = Duration::from_secs(config.retention_every_minutes.max(1) * 60);
     crate::engine::retention::spawn(engine.clone(), every, stopping.clone());

@@ -284,6 +284,8 @@ pub trait Store: history::HistoryStore + accounts::AccountStore + Send + Sync + 
     async fn visitor(&self, id: &str) -> Result<Option<Visitor>>;
     async fn set_visitor_name(&self, id: &str, name: Option<&str>) -> Result<()>;
 
+    /// Sets a server-wide setting, whatever it was.
+    async fn replace_setting(&self, key: &str, value: &str) -> Result<()>;
     /// A server-wide setting, created with `make` on first use and the same ever after.
     async fn setting_or_insert(
         &self,

@@ -8,7 +8,7 @@ use common::{
     spawn_app, spawn_app_configured, spawn_app_with_bots, text, welcome, TestApp, TOKEN,
     WELCOME_BOT,
 };
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite;
 
 fn seq(event: &Value) -> i64 {
@@ -61,9 +61,10 @@ async fn a_socket_without_since_starts_with_a_resync_at_the_latest_seq() {
 
     let mut events = app.events(WELCOME_BOT, None).await;
     let first = events.next().await;
-    assert_eq!(
-        first,
-        serde_json::json!({ "type": "resync", "seq": latest })
+    assert_eq!((&first["type"], seq(&first)), (&json!("resync"), latest));
+    assert!(
+        first["epoch"].as_str().is_some_and(|e| !e.is_empty()),
+        "{first}"
     );
 }
 
@@ -377,4 +378,70 @@ async fn reading_a_notification_and_every_session_change_reach_every_console_liv
     let ids = &read.last().unwrap()["ids"];
     assert_eq!(ids.as_array().unwrap().len(), 1);
     assert_ne!(ids[0], id);
+}
+
+#[tokio::test]
+async fn a_since_of_another_epoch_starts_over_with_the_logs_epoch() {
+    let app = spawn_app().await;
+    app.say("u1", "hello").await;
+    let resync = app.events(WELCOME_BOT, None).await.next().await;
+    assert_eq!(resync["type"], "resync");
+    let epoch = resync["epoch"].as_str().expect("a resync names the epoch");
+    let latest = seq(&resync);
+
+    let mut same = app
+        .events_with(
+            &app.token,
+            WELCOME_BOT,
+            &format!("since={latest}&epoch={epoch}"),
+        )
+        .await;
+    app.say("u1", "next").await;
+    let next = same.next().await;
+    assert_eq!(
+        next["type"], "message.created",
+        "the same epoch resumes: {next}"
+    );
+    assert_eq!(seq(&next), latest + 1);
+
+    let mut other = app
+        .events_with(
+            &app.token,
+            WELCOME_BOT,
+            &format!("since={latest}&epoch=restored"),
+        )
+        .await;
+    let first = other.next().await;
+    assert_eq!(
+        first["type"], "resync",
+        "another epoch starts over: {first}"
+    );
+    assert_eq!(first["epoch"], epoch);
+    assert!(seq(&first) > latest);
+}
+
+#[tokio::test]
+async fn a_start_with_a_new_log_epoch_makes_every_resuming_console_start_over() {
+    let app = spawn_app().await;
+    app.say("u1", "hello").await;
+    let resync = app.events(WELCOME_BOT, None).await.next().await;
+    let old = resync["epoch"].as_str().unwrap().to_string();
+    let latest = seq(&resync);
+    // As after a restore from a backup: the operator starts once with `--new-log-epoch`.
+    let app = app.restart_configured(|c| c.new_log_epoch = true).await;
+    let mut resumed = app
+        .events_with(
+            &app.token,
+            WELCOME_BOT,
+            &format!("since={latest}&epoch={old}"),
+        )
+        .await;
+    let first = resumed.next().await;
+    assert_eq!(first["type"], "resync", "{first}");
+    let new = first["epoch"].as_str().unwrap();
+    assert_ne!(new, old);
+    // Later starts keep it.
+    let app = app.restart().await;
+    let again = app.events(WELCOME_BOT, None).await.next().await;
+    assert_eq!(again["epoch"], new);
 }

@@ -46,6 +46,8 @@ pub fn router() -> Router<AppState> {
 #[derive(Deserialize)]
 struct EventsQuery {
     since: Option<i64>,
+    /// The log's epoch the client's `since` belongs to.
+    epoch: Option<String>,
 }
 
 async fn events_socket(
@@ -74,7 +76,11 @@ async fn events_socket(
         // Subscribers only listen; what they send (pings, a close) is tiny.
         .max_message_size(INCOMING_LIMIT)
         .on_upgrade(move |socket| async move {
-            if let Err(e) = stream(socket, engine, access, stopping, bot_id, query.since).await {
+            let from = Resume {
+                since: query.since,
+                epoch: query.epoch,
+            };
+            if let Err(e) = stream(socket, engine, access, stopping, bot_id, from).await {
                 tracing::debug!(error = %e, "event stream ended");
             }
         }))
@@ -139,13 +145,19 @@ enum StreamError {
     Access(#[from] ApiError),
 }
 
+/// Where a client asks to resume: after `since`, of the log's `epoch`.
+struct Resume {
+    since: Option<i64>,
+    epoch: Option<String>,
+}
+
 async fn stream(
     mut socket: WebSocket,
     engine: Arc<Engine>,
     mut access: Access,
     mut stopping: watch::Receiver<bool>,
     bot_id: String,
-    since: Option<i64>,
+    from: Resume,
 ) -> Result<(), StreamError> {
     // The caller was found before `access` listened for changes: check once more, so a change
     // in between is not missed.
@@ -170,11 +182,14 @@ async fn stream(
     let mut live = engine.bus().subscribe();
     let mut viewers = engine.viewing().subscribe();
     let (oldest, latest) = engine.store().event_bounds(&bot_id).await?;
-    let mut last = match since {
-        Some(since) if since <= latest && since + 1 >= oldest => {
+    let epoch = engine.log_epoch().await?;
+    // A `since` of another epoch counts numbers of a history this log no longer has.
+    let same_history = from.epoch.as_deref().is_none_or(|e| e == epoch);
+    let mut last = match from.since {
+        Some(since) if same_history && since <= latest && since + 1 >= oldest => {
             replay(&mut socket, &engine, &bot_id, access.person(), since).await?
         }
-        _ => resync(&mut socket, latest).await?,
+        _ => resync(&mut socket, latest, &epoch).await?,
     };
     send_viewers(&mut socket, &engine, &bot_id, last).await?;
     let mut ping = tokio::time::interval(PING_EVERY);
@@ -188,7 +203,7 @@ async fn stream(
                     Forwarded::Lagged(missed) => {
                         tracing::warn!(missed, bot_id, "event subscriber fell behind; sending resync");
                         let (_, latest) = engine.store().event_bounds(&bot_id).await?;
-                        last = resync(&mut socket, latest).await?;
+                        last = resync(&mut socket, latest, &epoch).await?;
                     }
                     Forwarded::Closed => return Ok(()),
                 }
@@ -337,10 +352,12 @@ async fn send_viewers(
     Ok(())
 }
 
-async fn resync(socket: &mut WebSocket, latest: i64) -> Result<i64, StreamError> {
+async fn resync(socket: &mut WebSocket, latest: i64, epoch: &str) -> Result<i64, StreamError> {
     let event = Event {
         seq: latest,
-        kind: EventKind::Resync,
+        kind: EventKind::Resync {
+            epoch: Some(epoch.to_string()),
+        },
     };
     socket.send(frame_of(&event)).await?;
     Ok(latest)

@@ -293,7 +293,7 @@ mod tests {
                 format!("bot{x}"),
                 vec![Event {
                     seq: x,
-                    kind: app::model::EventKind::Resync,
+                    kind: app::model::EventKind::Resync { epoch: None },
                 }],
             ))
         }

@@ -432,8 +432,13 @@ impl TestApp {
     /// Opens a bot's event stream as the holder of `token`.
     pub async fn events_as(&self, token: &str, bot_id: &str, since: Option<i64>) -> Events {
         let query = since.map(|s| format!("since={s}")).unwrap_or_default();
+        self.events_with(token, bot_id, &query).await
+    }
+
+    /// Opens a bot's event stream with the query `query` (such as `since=4&epoch=…`).
+    pub async fn events_with(&self, token: &str, bot_id: &str, query: &str) -> Events {
         let mut request = self
-            .events_url(bot_id, &query)
+            .events_url(bot_id, query)
             .into_client_request()
             .expect("a websocket request");
         let bearer = HeaderValue::from_str(&format!("Bearer {token}")).expect("a header value");
@@ -492,16 +497,35 @@ impl TestApp {
         }
     }
 
+    /// The database's URL.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
+    /// Stops this server and starts one on the database at `database_url` (the same bots).
+    pub async fn restart_on(self, database_url: String) -> TestApp {
+        self.restart_on_configured(database_url, |_| {}).await
+    }
+
+    /// Restarts as `restart` does, with a configuration `configure` changes first.
+    pub async fn restart_configured(self, configure: fn(&mut Config)) -> TestApp {
+        let database_url = self.database_url.clone();
+        self.restart_on_configured(database_url, configure).await
+    }
+
     /// Stops this server and starts a new one (on a new port) over the same database file and bots.
-    pub async fn restart(mut self) -> TestApp {
+    pub async fn restart(self) -> TestApp {
+        self.restart_configured(|_| {}).await
+    }
+
+    async fn restart_on_configured(
+        mut self,
+        database_url: String,
+        configure: fn(&mut Config),
+    ) -> TestApp {
         self.stop().await;
-        let TestApp {
-            dir,
-            database_url,
-            bots_dir,
-            ..
-        } = self;
-        start_on(dir, database_url, bots_dir).await
+        let TestApp { dir, bots_dir, .. } = self;
+        start_configured(dir, database_url, bots_dir, configure).await
     }
 }
 
