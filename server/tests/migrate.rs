@@ -63,7 +63,9 @@ async fn migrate_to_postgresql_copies_everything_and_serves_it_as_before() {
         .collect();
     assert!(next["messageId"].as_i64().unwrap() > *ids.iter().max().unwrap());
     // Copying into a database that holds conversations is refused.
-    let again = server::migrate::copy("sqlite::memory:", app.database_url()).await;
+    let empty = tempfile::tempdir().unwrap();
+    let source = format!("sqlite://{}", empty.path().join("empty.db").display());
+    let again = server::migrate::copy(&source, app.database_url()).await;
     assert!(
         matches!(again, Err(server::migrate::CopyError::NotEmpty)),
         "{again:?}"
