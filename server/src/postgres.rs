@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use app::model::Event;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, PgConnection, PgPool};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
 
 use crate::sql_rows::now_ms;
 use crate::store::write::{DynChange, Output};
@@ -67,8 +67,9 @@ fn lost_a_race(e: &StoreError) -> bool {
 pub struct PgStore {
     pool: PgPool,
     log: Arc<log::EventLog>,
-    /// The connections holding the jobs this instance leads.
+    /// The connections holding the jobs this instance leads (their own, outside the pool).
     leads: Arc<tokio::sync::Mutex<HashMap<Job, PgConnection>>>,
+    options: PgConnectOptions,
 }
 
 /// The first key of hitl's advisory locks (the second is the job's number).
@@ -91,7 +92,7 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         check_durability(&pool, durability).await?;
@@ -100,6 +101,7 @@ impl PgStore {
             pool,
             log,
             leads: Default::default(),
+            options,
         })
     }
 }
@@ -148,7 +150,7 @@ impl crate::store::Store for PgStore {
         }
         // A session lock on a connection of its own: it lasts as long as the connection, so it
         // passes to another instance when this one dies.
-        let mut conn = self.pool.acquire().await?.detach();
+        let mut conn = PgConnection::connect_with(&self.options).await?;
         let got: bool = sqlx::query_scalar("select pg_try_advisory_lock($1, $2)")
             .bind(LEAD_LOCKS)
             .bind(job.number())
@@ -167,6 +169,10 @@ impl crate::store::Store for PgStore {
 
     async fn close(&self) {
         self.log.stop().await;
+        // Ends the jobs' locks now, not when the connections happen to be dropped.
+        for (_, conn) in self.leads.lock().await.drain() {
+            let _ = conn.close().await;
+        }
         self.pool.close().await;
     }
 

@@ -5,12 +5,12 @@
 //! sessions as they are, and a Converse poller gets each answer once whichever instance made it.
 
 pub mod common;
+pub mod processes;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -18,20 +18,17 @@ use std::time::Duration;
 use axum::extract::{Path as UrlPath, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use common::{
-    bot_path, text, welcome, ADMIN_PASSWORD, PATIENCE, REPO_BOTS_DIR, TOKEN, WELCOME_BOT,
-};
+use common::{bot_path, text, welcome, PATIENCE, TOKEN, WELCOME_BOT};
 use futures::StreamExt;
 use hmac::{Hmac, Mac};
+use processes::{database, instances, repo_bots, Hitl};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use sqlx::PgPool;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -44,122 +41,6 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 
 /// How long a client waits, at the end, for what it must have seen by then.
 const CATCH_UP: Duration = Duration::from_secs(20);
-
-// ---------------------------------------------------------------------------------------------
-// The processes.
-
-/// A running `hitl` process.
-struct Hitl {
-    name: String,
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Hitl {
-    /// Starts the binary on a free port; answers once it says it is listening.
-    async fn start(name: &str, database_url: &str, bots_dir: &Path) -> Hitl {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hitl"))
-            .arg("--database-url")
-            .arg(database_url)
-            .args(["--addr", "127.0.0.1:0", "--api-token", TOKEN])
-            .args(["--admin-password", ADMIN_PASSWORD, "--bots-dir"])
-            .arg(bots_dir)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the hitl binary starts");
-        let (found, listening) = oneshot::channel();
-        relay(name, child.stdout.take().expect("piped"), Some(found));
-        relay(name, child.stderr.take().expect("piped"), None);
-        let addr = tokio::time::timeout(Duration::from_secs(30), listening)
-            .await
-            .unwrap_or_else(|_| panic!("{name} did not listen within 30 s"))
-            .unwrap_or_else(|_| panic!("{name} exited before it listened"));
-        Hitl {
-            name: name.to_string(),
-            child,
-            addr,
-        }
-    }
-
-    /// Fails the test if the process ended on its own (it would show only as refused
-    /// connections).
-    fn assert_running(&mut self) {
-        let status = self.child.try_wait().expect("the process can be asked");
-        assert!(
-            status.is_none(),
-            "{} exited on its own: {status:?}",
-            self.name
-        );
-    }
-
-    fn base(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// `kill -9`, then waits for the process to be gone.
-    async fn kill(mut self) {
-        self.child.start_kill().expect("SIGKILL is sent");
-        self.child
-            .wait()
-            .await
-            .expect("the killed process is reaped");
-    }
-}
-
-/// Reads a pipe of the process to its end (so it never fills), shows its lines with the test's
-/// output, and hands over the address of the "listening" line.
-fn relay(
-    name: &str,
-    pipe: impl AsyncRead + Unpin + Send + 'static,
-    mut found: Option<oneshot::Sender<SocketAddr>>,
-) {
-    let name = name.to_string();
-    tokio::spawn(async move {
-        let mut lines = BufReader::new(pipe).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(rest) = line.strip_prefix("hitl is listening: console at http://") {
-                if let Some(found) = found.take() {
-                    let addr = rest
-                        .trim_end_matches("/modules/hitl")
-                        .parse()
-                        .unwrap_or_else(|e| panic!("{name}: a bad address in {line:?}: {e}"));
-                    let _ = found.send(addr);
-                    continue;
-                }
-            }
-            eprintln!("[{name}] {line}");
-        }
-    });
-}
-
-/// `n` instances on one database: the first alone (it runs the migrations and makes the first
-/// admin), then the others at once.
-async fn instances(n: usize, database_url: &str, bots_dir: &Path) -> Vec<Hitl> {
-    let first = Hitl::start("hitl-0", database_url, bots_dir).await;
-    let others =
-        futures::future::join_all((1..n).map(|i| async move {
-            Hitl::start(&format!("hitl-{i}"), database_url, bots_dir).await
-        }))
-        .await;
-    std::iter::once(first).chain(others).collect()
-}
-
-/// A new database on the tests' PostgreSQL server, and a pool to check it with.
-async fn database() -> (String, PgPool) {
-    let url = server::pg_cluster::shared().fresh_database().await;
-    let pool = PgPool::connect(&url)
-        .await
-        .expect("the test database opens");
-    (url, pool)
-}
-
-fn repo_bots() -> PathBuf {
-    PathBuf::from(REPO_BOTS_DIR)
-}
 
 /// The last `seq` the welcome bot's log handed out.
 async fn head(pool: &PgPool) -> i64 {
