@@ -115,7 +115,9 @@ impl Engine {
         }
     }
 
-    /// The name of the event log's history (see `EventKind::Resync`): made on first use.
+    /// The name of the event log's history (see `EventKind::Resync`): made on first use. Read
+    /// from the store each time (a socket opening), not kept: another instance started with
+    /// `--new-log-epoch` changes it under this one.
     pub async fn log_epoch(&self) -> crate::store::Result<String> {
         self.store.setting_or_insert(LOG_EPOCH, &new_epoch).await
     }

@@ -1,8 +1,9 @@
 //! The paging rules both SQL stores apply to session and message lists: page sizes, the
 //! cursor, the filter's name in SQL and the LIKE pattern of a name search.
 
-use app::model::{SessionFilter, SessionOverview};
+use app::model::{Notification, SessionFilter, SessionOverview};
 
+use crate::sql_rows::NotificationRow;
 use crate::store::{Result, StoreError};
 
 pub const DEFAULT_PAGE: u32 = 50;
@@ -20,6 +21,29 @@ pub fn page_size(asked: u32) -> u32 {
 /// The rows a session list asks for.
 pub fn list_size(asked: Option<u32>) -> u32 {
     asked.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE)
+}
+
+/// The notifications a page holds.
+pub fn notification_page_size(asked: u32) -> u32 {
+    asked.clamp(1, 200)
+}
+
+/// Reads a page of notifications fetched with one row more than `limit`, and the cursor of the
+/// next page (the last id shown).
+pub fn cut_notifications(
+    rows: Vec<NotificationRow>,
+    limit: u32,
+) -> Result<(Vec<Notification>, Option<i64>)> {
+    let mut notifications = rows
+        .into_iter()
+        .map(NotificationRow::into_notification)
+        .collect::<Result<Vec<_>>>()?;
+    if notifications.len() <= limit as usize {
+        return Ok((notifications, None));
+    }
+    notifications.truncate(limit as usize);
+    let next = notifications.last().map(|n| n.id);
+    Ok((notifications, next))
 }
 
 /// A cursor is `<sort key in ms>.<session id>` of the last row of the previous page.

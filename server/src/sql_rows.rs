@@ -7,7 +7,7 @@ use app::model::{
 };
 use chrono::{DateTime, Utc};
 
-use crate::store::{Result, StoreError};
+use crate::store::{Delivery, Result, StoreError};
 
 /// The columns of a session overview; `SESSION_SELECT` produces them.
 #[derive(sqlx::FromRow)]
@@ -226,6 +226,40 @@ impl NotificationRow {
             recipient_id: self.recipient_id,
             read: self.read_at.is_some(),
             created_at: time(self.created_at),
+        })
+    }
+}
+
+/// A delivery of the outbox that is due.
+#[derive(sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub bot_id: String,
+    pub channel: String,
+    pub session_id: i64,
+    pub message_id: i64,
+    pub recipient: String,
+    pub content: String,
+    pub attempts: i64,
+}
+
+/// The columns of a `DeliveryRow`, of the outbox as `o`.
+pub const DELIVERY_COLUMNS: &str =
+    "o.id, o.bot_id, o.channel, o.session_id, o.message_id, o.recipient, o.content, o.attempts";
+
+impl DeliveryRow {
+    pub fn into_delivery(self) -> Result<Delivery> {
+        let content = serde_json::from_str(&self.content)
+            .map_err(|e| StoreError::Corrupt(format!("delivery {}: {e}", self.id)))?;
+        Ok(Delivery {
+            id: self.id,
+            bot_id: self.bot_id,
+            channel: self.channel,
+            session_id: self.session_id,
+            message_id: self.message_id,
+            recipient: self.recipient,
+            content,
+            attempts: self.attempts as u32,
         })
     }
 }

@@ -23,7 +23,7 @@ use app::model::Event;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-use crate::sql_rows::now_ms;
+use crate::sql_rows::{now_ms, DeliveryRow, DELIVERY_COLUMNS};
 use crate::store::event_format;
 use crate::store::write::{DynChange, Output};
 use crate::store::{
@@ -209,38 +209,21 @@ impl crate::store::Store for SqliteStore {
     }
 
     async fn due_deliveries(&self, now: i64, limit: u32) -> Result<Vec<Delivery>> {
-        let rows = sqlx::query_as::<_, (i64, String, String, i64, i64, String, String, i64)>(
-            "select o.id, o.bot_id, o.channel, o.session_id, o.message_id, o.recipient, \
-                    o.content, o.attempts \
+        let sql = format!(
+            "select {DELIVERY_COLUMNS} \
              from outbox o \
              where o.sent_at is null and o.failed_at is null and o.next_attempt_at <= ?1 \
                and not exists (select 1 from outbox p \
                                where p.session_id = o.session_id and p.id < o.id \
                                  and p.sent_at is null and p.failed_at is null) \
-             order by o.id limit ?2",
-        )
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(
-                |(id, bot_id, channel, session_id, message_id, recipient, content, attempts)| {
-                    let content = serde_json::from_str(&content)
-                        .map_err(|e| StoreError::Corrupt(format!("delivery {id}: {e}")))?;
-                    Ok(Delivery {
-                        id,
-                        bot_id,
-                        channel,
-                        session_id,
-                        message_id,
-                        recipient,
-                        content,
-                        attempts: attempts as u32,
-                    })
-                },
-            )
-            .collect()
+             order by o.id limit ?2"
+        );
+        let rows: Vec<DeliveryRow> = sqlx::query_as(&sql)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(DeliveryRow::into_delivery).collect()
     }
 
     async fn visitor(&self, id: &str) -> Result<Option<crate::store::Visitor>> {

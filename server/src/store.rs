@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod event_format;
 pub mod history;
+pub mod search_terms;
 pub mod write;
 
 use std::sync::Arc;

@@ -14,6 +14,7 @@ use sqlx::{PgPool, Postgres};
 
 use crate::sql_rows::{time, MessageRow, MESSAGE_COLUMNS};
 use crate::store::history::{ExportMessage, ExportStream, Search};
+use crate::store::search_terms::terms;
 use crate::store::{BotScope, Result, StoreError};
 
 /// Around matched words in snippets: the markers SQLite's store uses.
@@ -21,59 +22,6 @@ const OPEN: char = '\u{E000}';
 const CLOSE: char = '\u{E001}';
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 500;
-
-/// One thing to find, as `sqlite::history::fts_query` reads what was typed: a word or a
-/// `"quoted phrase"` (its words, letters and digits only), the last word a prefix when a `*`
-/// follows.
-#[derive(Debug, PartialEq)]
-struct Term {
-    words: Vec<String>,
-    prefix: bool,
-}
-
-/// What was typed, read exactly as the SQLite store reads it (keep the two in step).
-fn terms(input: &str) -> Vec<Term> {
-    let mut terms = Vec::new();
-    let mut chars = input.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        if c.is_whitespace() {
-            chars.next();
-            continue;
-        }
-        let mut term = String::new();
-        if c == '"' {
-            chars.next();
-            for c in chars.by_ref() {
-                if c == '"' {
-                    break;
-                }
-                term.push(c);
-            }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if c.is_whitespace() || c == '"' {
-                    break;
-                }
-                term.push(c);
-                chars.next();
-            }
-        }
-        let prefix = term.ends_with('*') || chars.peek() == Some(&'*');
-        if chars.peek() == Some(&'*') {
-            chars.next();
-        }
-        let words: String = term
-            .trim_end_matches('*')
-            .chars()
-            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-            .collect();
-        let words: Vec<String> = words.split_whitespace().map(str::to_string).collect();
-        if !words.is_empty() {
-            terms.push(Term { words, prefix });
-        }
-    }
-    terms
-}
 
 /// What was typed as the text of a `to_tsquery('hitl', …)` that cannot be a syntax error: every
 /// term must match; a phrase's words follow each other (`<->`); a prefix is `:*`. Each word is

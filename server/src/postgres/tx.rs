@@ -8,7 +8,7 @@ use app::model::{
     ActorKind, EventKind, Message, Notification, OwnerCount, Profile, SessionCounts,
     SessionOverview,
 };
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
@@ -31,6 +31,8 @@ pub struct PgTx<'a> {
     events: Vec<Pending>,
     /// Conversations this transaction holds the row lock of.
     locked: HashSet<i64>,
+    /// The conversation of each handoff looked up so far (a handoff never changes it).
+    handoff_sessions: HashMap<i64, i64>,
 }
 
 impl<'a> PgTx<'a> {
@@ -39,6 +41,7 @@ impl<'a> PgTx<'a> {
             db,
             events: Vec::new(),
             locked: HashSet::new(),
+            handoff_sessions: HashMap::new(),
         }
     }
 
@@ -66,13 +69,20 @@ impl<'a> PgTx<'a> {
 
     /// Locks the conversation of a handoff (see `lock_session`).
     async fn lock_handoff_session(&mut self, handoff_id: i64) -> Result<()> {
-        let session: Option<i64> =
-            sqlx::query_scalar("select session_id from handoffs where id = $1")
-                .bind(handoff_id)
-                .fetch_optional(&mut *self.db)
-                .await?;
+        let session = match self.handoff_sessions.get(&handoff_id) {
+            Some(id) => Some(*id),
+            None => {
+                sqlx::query_scalar("select session_id from handoffs where id = $1")
+                    .bind(handoff_id)
+                    .fetch_optional(&mut *self.db)
+                    .await?
+            }
+        };
         match session {
-            Some(id) => self.lock_session(id).await,
+            Some(id) => {
+                self.handoff_sessions.insert(handoff_id, id);
+                self.lock_session(id).await
+            }
             None => Ok(()),
         }
     }

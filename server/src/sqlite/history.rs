@@ -7,6 +7,7 @@ use sqlx::SqlitePool;
 
 use crate::sql_rows::{time, MessageRow};
 use crate::store::history::{ExportMessage, ExportStream, Search};
+use crate::store::search_terms::{terms, words};
 use crate::store::{BotScope, Result, StoreError};
 
 /// Around matched words in snippets: private-use characters, which typed text hardly holds.
@@ -19,51 +20,20 @@ const MAX_PAGE: u32 = 500;
 /// every `"quoted phrase"` becomes a quoted string (all must match); a `*` after one makes it a
 /// prefix. `None` when nothing searchable is left.
 pub fn fts_query(input: &str) -> Option<String> {
-    let mut terms = Vec::new();
-    let mut chars = input.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        if c.is_whitespace() {
-            chars.next();
-            continue;
-        }
-        let mut term = String::new();
-        if c == '"' {
-            chars.next();
-            for c in chars.by_ref() {
-                if c == '"' {
-                    break;
-                }
-                term.push(c);
-            }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if c.is_whitespace() || c == '"' {
-                    break;
-                }
-                term.push(c);
-                chars.next();
-            }
-        }
-        let prefix = term.ends_with('*') || chars.peek() == Some(&'*');
-        if chars.peek() == Some(&'*') {
-            chars.next();
-        }
-        let Some(words) = phrase(term.trim_end_matches('*')) else {
-            continue;
-        };
-        terms.push(format!("text:{words}{}", if prefix { "*" } else { "" }));
-    }
+    let terms: Vec<String> = terms(input)
+        .iter()
+        .map(|term| {
+            let star = if term.prefix { "*" } else { "" };
+            format!("text:\"{}\"{star}", term.words.join(" "))
+        })
+        .collect();
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
 /// `"the words"` of `s` (letters and digits only), or `None` when there are none.
 fn phrase(s: &str) -> Option<String> {
-    let words: String = s
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect();
-    let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
-    (!words.is_empty()).then(|| format!("\"{words}\""))
+    let words = words(s);
+    (!words.is_empty()).then(|| format!("\"{}\"", words.join(" ")))
 }
 
 /// The FTS query of a search: its words, narrowed by the filters the index also holds (who

@@ -2,6 +2,7 @@
 
 use sqlx::SqlitePool;
 
+use crate::sql_lists::{cut_notifications, notification_page_size};
 use crate::sql_rows::NotificationRow;
 use crate::store::{NotificationPage, Reader, Result};
 
@@ -25,7 +26,7 @@ pub async fn list(
     before: Option<i64>,
     limit: u32,
 ) -> Result<NotificationPage> {
-    let limit = limit.clamp(1, 200);
+    let limit = notification_page_size(limit);
     let rows = sqlx::query_as::<_, NotificationRow>(&format!(
         "select {COLUMNS} from notifications \
          where (?1 = 0 or read_at is null) and (?2 is null or id < ?2) and {} \
@@ -39,16 +40,7 @@ pub async fn list(
     .bind(reader.person)
     .fetch_all(pool)
     .await?;
-    let mut notifications = rows
-        .into_iter()
-        .map(NotificationRow::into_notification)
-        .collect::<Result<Vec<_>>>()?;
-    let next_cursor = if notifications.len() > limit as usize {
-        notifications.truncate(limit as usize);
-        notifications.last().map(|n| n.id)
-    } else {
-        None
-    };
+    let (notifications, next_cursor) = cut_notifications(rows, limit)?;
     let unread_count: i64 = sqlx::query_scalar(&format!(
         "select count(*) from notifications where read_at is null and {}",
         readable(1)

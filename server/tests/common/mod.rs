@@ -464,23 +464,9 @@ impl TestApp {
     /// old timestamp).
     pub async fn sql(&self, statement: &str) {
         if self.database_url.starts_with("sqlite:") {
-            let pool = sqlx::SqlitePool::connect(&self.database_url)
-                .await
-                .expect("the test database opens");
-            sqlx::query(statement)
-                .execute(&pool)
-                .await
-                .expect("the statement runs");
-            pool.close().await;
+            execute::<sqlx::SqliteConnection>(&self.database_url, statement).await;
         } else {
-            let pool = sqlx::PgPool::connect(&self.database_url)
-                .await
-                .expect("the test database opens");
-            sqlx::query(statement)
-                .execute(&pool)
-                .await
-                .expect("the statement runs");
-            pool.close().await;
+            execute::<sqlx::PgConnection>(&self.database_url, statement).await;
         }
     }
 
@@ -621,4 +607,18 @@ impl Events {
         // Wait for the server's side of the closing handshake.
         while let Ok(Some(Ok(_))) = tokio::time::timeout(PATIENCE, self.ws.next()).await {}
     }
+}
+
+/// Runs one statement on its own connection to the database at `url`.
+async fn execute<C>(url: &str, statement: &str)
+where
+    C: sqlx::Connection,
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
+{
+    let mut db = C::connect(url).await.expect("the test database opens");
+    sqlx::raw_sql(statement)
+        .execute(&mut db)
+        .await
+        .expect("the statement runs");
+    db.close().await.expect("the connection closes");
 }
