@@ -63,8 +63,7 @@ impl Engine {
     ) -> Result<Option<Outcome>> {
         validate(&incoming.content)?;
         let bot = self.bot(&incoming.key.bot_id)?;
-        // The bot-wide switch lets nothing through.
-        let rules = bot.rules.clone().filter(|_| !bot.is_paused());
+        let rules = bot.rules.clone();
         let content = incoming.content.clone();
         let turn = UserTurn {
             outboxes: self.outboxes(),
@@ -221,7 +220,13 @@ impl Change for UserTurn {
         } = &self.incoming;
         let Recorded { session, message } =
             steps::user_message(tx, key, profile, content, at).await?;
-        let actions = match &self.rules {
+        // The bot-wide switch lets nothing through. Read in this write, not from memory: an
+        // instance may hear of a switch another one turned only after this turn began.
+        let rules = match &self.rules {
+            Some(_) if tx.bot_paused(&key.bot_id).await? => None,
+            rules => rules.as_ref(),
+        };
+        let actions = match rules {
             Some(rules) => {
                 let ctx = Context {
                     content,

@@ -224,6 +224,28 @@ async fn the_bot_wide_switch_turned_on_one_instance_holds_back_every_other() {
     assert_eq!(outcome.responses, [text("You said: hello")]);
 }
 
+/// An instance answers by what is committed, not by what it has heard: the switch written
+/// straight to the database (no event, so no instance hears of it) still holds the bot back.
+#[tokio::test]
+async fn a_switch_committed_but_not_yet_heard_of_holds_the_bot_back() {
+    let url = crate::pg_cluster::shared().fresh_database().await;
+    let store = crate::postgres::PgStore::open(&url, Durability::Normal)
+        .await
+        .unwrap();
+    let pool = store.pool().clone();
+    let engine = engine_on(Arc::new(store)).await;
+    sqlx::query("update bots set paused = true where id = 'welcome-bot'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert!(!engine.bot("welcome-bot").unwrap().is_paused());
+    let outcome = engine
+        .receive(incoming("welcome-bot", text("hello")))
+        .await
+        .unwrap();
+    assert!(outcome.responses.is_empty(), "{:?}", outcome.responses);
+}
+
 #[tokio::test]
 async fn the_bot_wide_switch_holds_back_every_session() {
     let (engine, _dir) = engine().await;

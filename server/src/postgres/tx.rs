@@ -652,6 +652,15 @@ impl WriteTx for PgTx<'_> {
         Ok(())
     }
 
+    async fn bot_paused(&mut self, bot_id: &str) -> Result<bool> {
+        let paused: Option<bool> =
+            sqlx::query_scalar("select paused from bots where id = $1 for share")
+                .bind(bot_id)
+                .fetch_optional(&mut *self.db)
+                .await?;
+        Ok(paused.unwrap_or(false))
+    }
+
     async fn set_bot_paused(&mut self, bot_id: &str, paused: bool) -> Result<Option<Bot>> {
         let bot: Option<(String, String, bool)> =
             sqlx::query_as("update bots set paused = $2 where id = $1 returning id, name, paused")

@@ -633,6 +633,15 @@ impl WriteTx for SqliteTx<'_> {
         Ok(())
     }
 
+    async fn bot_paused(&mut self, bot_id: &str) -> Result<bool> {
+        let paused: Option<bool> = self
+            .db
+            .prepare_cached("select paused from bots where id = ?1")?
+            .query_row([bot_id], |r| r.get(0))
+            .optional()?;
+        Ok(paused.unwrap_or(false))
+    }
+
     async fn set_bot_paused(&mut self, bot_id: &str, paused: bool) -> Result<Option<Bot>> {
         Ok(self
             .db

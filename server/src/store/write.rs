@@ -282,6 +282,9 @@ pub trait WriteTx: Send {
 
     async fn delete_visitor(&mut self, bot_id: &str, visitor_id: &str) -> Result<()>;
 
+    /// Whether the bot-wide switch is on, as committed (on PostgreSQL the bot's row is held
+    /// until this transaction ends, so a switch turned meanwhile waits for it).
+    async fn bot_paused(&mut self, bot_id: &str) -> Result<bool>;
     /// The bot-wide switch; `None` when there is no such bot.
     async fn set_bot_paused(&mut self, bot_id: &str, paused: bool) -> Result<Option<Bot>>;
     /// How many days the bot's conversations are kept (`None`: for ever).
