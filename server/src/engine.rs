@@ -130,6 +130,13 @@ impl Engine {
         Ok(epoch)
     }
 
+    /// Gives the log a new epoch in place of `seen`, unless a socket or an instance did so
+    /// first (many consoles that come back to a restored log find it at once): answers the
+    /// epoch there is now.
+    pub async fn renew_log_epoch(&self, seen: &str) -> crate::store::Result<String> {
+        self.store.swap_setting(LOG_EPOCH, seen, &new_epoch()).await
+    }
+
     /// Who has which conversation open.
     pub fn viewing(&self) -> &Arc<viewing::Viewing> {
         &self.viewing

@@ -274,6 +274,21 @@ impl crate::store::Store for PgStore {
         Ok(())
     }
 
+    async fn swap_setting(&self, key: &str, expected: &str, value: &str) -> Result<String> {
+        sqlx::query("update settings set value = $3 where key = $1 and value = $2")
+            .bind(key)
+            .bind(expected)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+        Ok(
+            sqlx::query_scalar("select value from settings where key = $1")
+                .bind(key)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     async fn setting_or_insert(
         &self,
         key: &str,

@@ -287,6 +287,9 @@ pub trait Store: history::HistoryStore + accounts::AccountStore + Send + Sync + 
 
     /// Sets a server-wide setting, whatever it was.
     async fn replace_setting(&self, key: &str, value: &str) -> Result<()>;
+    /// Sets a server-wide setting to `value` only while it is `expected`; answers what it is
+    /// afterwards (someone else's value when they changed it first).
+    async fn swap_setting(&self, key: &str, expected: &str, value: &str) -> Result<String>;
     /// A server-wide setting, created with `make` on first use and the same ever after.
     async fn setting_or_insert(
         &self,

@@ -737,6 +737,16 @@ async fn a_setting_is_made_once_and_kept(store: Harness) {
     assert_eq!((first.as_str(), second.as_str()), ("one", "one"));
 }
 
+async fn a_setting_is_swapped_only_from_what_it_was(store: Harness) {
+    store.replace_setting("k", "one").await.unwrap();
+    assert_eq!(store.swap_setting("k", "one", "two").await.unwrap(), "two");
+    // A second swap from the old value finds the first one's and leaves it.
+    assert_eq!(
+        store.swap_setting("k", "one", "three").await.unwrap(),
+        "two"
+    );
+}
+
 /// The counts as the session list says, for comparing with the kept ones.
 async fn counted(store: &Harness, bot: &str) -> app::model::SessionCounts {
     let mut counts = app::model::SessionCounts::default();
@@ -957,6 +967,7 @@ on_every_store!(
     notifications_list_newest_first_and_can_be_marked_read,
     a_scoped_reader_sees_and_marks_only_their_bots_notifications,
     a_setting_is_made_once_and_kept,
+    a_setting_is_swapped_only_from_what_it_was,
     kept_counts_follow_every_change_of_a_session,
     a_notification_for_one_person_is_read_by_them_alone,
 );

@@ -445,3 +445,48 @@ async fn a_start_with_a_new_log_epoch_makes_every_resuming_console_start_over() 
     let again = app.events(WELCOME_BOT, None).await.next().await;
     assert_eq!(again["epoch"], new);
 }
+
+/// After a restore from a backup the log's head is behind what consoles saw. The first console
+/// that comes back with such a `since` makes the log start a new epoch, so every other console
+/// resuming with the old one starts over too, even one whose `since` the log still has.
+#[tokio::test]
+async fn a_console_that_saw_more_than_the_log_has_gives_it_a_new_epoch() {
+    let app = spawn_app().await;
+    app.say("u1", "hello").await;
+    let resync = app.events(WELCOME_BOT, None).await.next().await;
+    let old = resync["epoch"].as_str().unwrap().to_string();
+    let latest = seq(&resync);
+    // As a console sends that saw numbers the restored log lost.
+    let ahead = latest + 50;
+    let mut ahead_console = app
+        .events_with(
+            &app.token,
+            WELCOME_BOT,
+            &format!("since={ahead}&epoch={old}"),
+        )
+        .await;
+    let first = ahead_console.next().await;
+    assert_eq!(first["type"], "resync", "{first}");
+    let new = first["epoch"].as_str().unwrap().to_string();
+    assert_ne!(new, old);
+    let mut behind_console = app
+        .events_with(
+            &app.token,
+            WELCOME_BOT,
+            &format!("since={latest}&epoch={old}"),
+        )
+        .await;
+    let first = behind_console.next().await;
+    assert_eq!(first["type"], "resync", "{first}");
+    assert_eq!(first["epoch"], new.as_str());
+    // A console of the new epoch resumes as usual.
+    let mut current = app
+        .events_with(
+            &app.token,
+            WELCOME_BOT,
+            &format!("since={}&epoch={new}", seq(&first)),
+        )
+        .await;
+    app.say("u1", "next").await;
+    assert_eq!(current.next().await["type"], "message.created");
+}

@@ -182,9 +182,22 @@ async fn stream(
     let mut live = engine.bus().subscribe();
     let mut viewers = engine.viewing().subscribe();
     let (oldest, latest) = engine.store().event_bounds(&bot_id).await?;
-    let epoch = engine.log_epoch().await?;
+    let mut epoch = engine.log_epoch().await?;
     // A `since` of another epoch counts numbers of a history this log no longer has.
     let same_history = from.epoch.as_deref().is_none_or(|e| e == epoch);
+    if same_history && from.since.is_some_and(|since| since > latest) {
+        // The log's head never goes back, so this console saw numbers the log has lost: the
+        // database was restored from a backup under it. New events will take those numbers
+        // again; a new epoch makes every console that resumes start over, not only this one.
+        tracing::warn!(
+            bot_id,
+            since = from.since,
+            latest,
+            "a console has seen events this log does not have (restored from a backup?): \
+             the log gets a new epoch"
+        );
+        epoch = engine.renew_log_epoch(&epoch).await?;
+    }
     let mut last = match from.since {
         Some(since) if same_history && since <= latest && since + 1 >= oldest => {
             replay(&mut socket, &engine, &bot_id, access.person(), since).await?
