@@ -37,33 +37,43 @@ struct Seen {
     resyncs: usize,
 }
 
+/// `subscribers` sockets spread over `groups` (one instance each, or one for all), messages
+/// sent through `sender`; the figures of each group apart (the same instance as the sender, or
+/// another one).
 pub async fn run(
-    target: &Target,
+    groups: &[&Target],
+    sender: &Target,
     subscribers: usize,
     rate: f64,
     duration: Duration,
-) -> Result<FanOut, BenchError> {
+) -> Result<Vec<FanOut>, BenchError> {
     let messages = ((rate * duration.as_secs_f64()).round() as usize).max(1);
     let sent: Arc<Vec<OnceLock<Instant>>> =
         Arc::new((0..messages).map(|_| OnceLock::new()).collect());
-    let ws_base = target.base.replacen("http://", "ws://", 1);
-    let url = format!(
-        "{ws_base}/api/v1/bots/{BOT}/mod/hitl/events?access_token={}",
-        target.token
-    );
+    let url = |target: &Target| {
+        format!(
+            "{}/api/v1/bots/{BOT}/mod/hitl/events?access_token={}",
+            target.base.replacen("http://", "ws://", 1),
+            target.token
+        )
+    };
     // Connect everyone first, a few at a time, each waiting for its first frame (`resync`).
     let mut sockets = Vec::with_capacity(subscribers);
     for chunk in (0..subscribers).collect::<Vec<_>>().chunks(50) {
-        let opened = futures::future::join_all(chunk.iter().map(|_| async {
-            let (mut socket, _) =
-                tokio_tungstenite::connect_async_with_config(&url, Some(ws_config()), false)
-                    .await
-                    .map_err(|e| BenchError::Setup(format!("events socket: {e}")))?;
-            match socket.next().await {
-                Some(Ok(WsMessage::Text(t))) if t.contains("\"resync\"") => Ok(socket),
-                other => Err(BenchError::Setup(format!(
-                    "events socket: expected a resync first, got {other:?}"
-                ))),
+        let opened = futures::future::join_all(chunk.iter().map(|i| {
+            let group = i % groups.len();
+            let url = url(groups[group]);
+            async move {
+                let (mut socket, _) =
+                    tokio_tungstenite::connect_async_with_config(&url, Some(ws_config()), false)
+                        .await
+                        .map_err(|e| BenchError::Setup(format!("events socket: {e}")))?;
+                match socket.next().await {
+                    Some(Ok(WsMessage::Text(t))) if t.contains("\"resync\"") => Ok((group, socket)),
+                    other => Err(BenchError::Setup(format!(
+                        "events socket: expected a resync first, got {other:?}"
+                    ))),
+                }
             }
         }))
         .await;
@@ -71,10 +81,10 @@ pub async fn run(
             sockets.push(s?);
         }
     }
-    let rss_mib_with_sockets = target.rss_mib();
+    let rss_with_sockets: Vec<Option<f64>> = groups.iter().map(|t| t.rss_mib()).collect();
 
     let mut readers = Vec::with_capacity(subscribers);
-    for mut socket in sockets {
+    for (group, mut socket) in sockets {
         let sent = sent.clone();
         readers.push(tokio::spawn(async move {
             let mut seen = Seen::default();
@@ -118,7 +128,7 @@ pub async fn run(
             }
             seen.missed = got.len() - count;
             let _ = socket.close(None).await;
-            seen
+            (group, seen)
         }));
     }
 
@@ -134,10 +144,10 @@ pub async fn run(
         let request = client
             .post(format!(
                 "{}/api/v1/bots/{BOT}/converse/fanout-{}",
-                target.base,
+                sender.base,
                 n % 10
             ))
-            .bearer_auth(&target.token)
+            .bearer_auth(&sender.token)
             .json(&serde_json::json!({ "type": "text", "text": format!("{MARK}{n}!") }))
             .send();
         calls.push(tokio::spawn(async move {
@@ -155,32 +165,42 @@ pub async fn run(
     }
 
     // Every subscriber ends when it has all the messages; one that never does is missing some.
-    let mut total = Seen::default();
+    let mut totals: Vec<(usize, Seen)> = groups.iter().map(|_| (0, Seen::default())).collect();
     let deadline = Instant::now() + Duration::from_secs(30);
-    for reader in readers {
+    for (i, reader) in readers.into_iter().enumerate() {
         let left = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, reader).await {
             Ok(seen) => {
-                let seen = seen.expect("a subscriber panicked");
+                let (group, seen) = seen.expect("a subscriber panicked");
+                let (count, total) = &mut totals[group];
+                *count += 1;
                 total.delays.extend(seen.delays);
                 total.missed += seen.missed;
                 total.duplicated += seen.duplicated;
                 total.resyncs += seen.resyncs;
             }
             // Aborted on drop: counted as having missed everything it did not report.
-            Err(_) => total.missed += messages,
+            Err(_) => {
+                let (count, total) = &mut totals[i % groups.len()];
+                *count += 1;
+                total.missed += messages;
+            }
         }
     }
-    Ok(FanOut {
-        subscribers,
-        rate_per_sec: rate,
-        messages,
-        delay: total.delays.summary(),
-        missed: total.missed,
-        duplicated: total.duplicated,
-        resyncs: total.resyncs,
-        rss_mib_with_sockets,
-    })
+    Ok(totals
+        .into_iter()
+        .zip(rss_with_sockets)
+        .map(|((subscribers, total), rss_mib_with_sockets)| FanOut {
+            subscribers,
+            rate_per_sec: rate,
+            messages,
+            delay: total.delays.summary(),
+            missed: total.missed,
+            duplicated: total.duplicated,
+            resyncs: total.resyncs,
+            rss_mib_with_sockets,
+        })
+        .collect())
 }
 
 /// A browser's socket does not zero a large buffer before each read; tungstenite's default

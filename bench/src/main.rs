@@ -2,6 +2,8 @@
 //! start-up and bundle sizes), prints a table and writes the figures as JSON.
 
 mod bundle;
+mod cluster;
+mod converse;
 mod fanout;
 mod load;
 mod report;
@@ -14,8 +16,9 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use cluster::PgReport;
 use report::{Ingest, Memory, Report, Scale};
-use server::{Launch, Target};
+use server::{sqlite_url, Launch, Target};
 
 /// The demo bot every started server has (its echo rule answers every text).
 pub const BOT: &str = "welcome-bot";
@@ -82,9 +85,16 @@ struct Args {
     /// A load of seconds, to check that the benchmark works (CI).
     #[arg(long)]
     tiny: bool,
-    /// Parts to leave out: `ingest`, `fanout`, `scale`.
+    /// Parts to leave out: `ingest`, `fanout`, `scale`, `postgres` (all of its parts).
     #[arg(long, value_delimiter = ',')]
     skip: Vec<String>,
+    /// A running PostgreSQL server (a URL without a database, of a role that may create
+    /// databases) for the PostgreSQL parts; by default a private one in a temporary folder.
+    #[arg(long)]
+    postgres_url: Option<String>,
+    /// Instances of one PostgreSQL database the ingest is spread over, in turn.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+    instances: Vec<usize>,
 }
 
 impl Args {
@@ -102,6 +112,7 @@ impl Args {
             self.sessions = 1_000;
             self.messages = 10_000;
             self.samples = 10;
+            self.instances = vec![1, 2];
         }
         self
     }
@@ -135,8 +146,14 @@ async fn run(args: &Args) -> Result<Report, BenchError> {
     let dir = tempfile::tempdir()?;
     let launch = |name: &str, durability: &str| Launch {
         binary: args.server_bin.clone(),
-        database: dir.path().join(format!("{name}.db")),
+        database_url: sqlite_url(&dir.path().join(format!("{name}.db"))),
         durability: durability.to_string(),
+        log: dir.path().join(format!("{name}.log")),
+    };
+    let pg_launch = |name: &str, database_url: String| Launch {
+        binary: args.server_bin.clone(),
+        database_url,
+        durability: "full".to_string(),
         log: dir.path().join(format!("{name}.log")),
     };
     let mut report = Report::new();
@@ -170,12 +187,14 @@ async fn run(args: &Args) -> Result<Report, BenchError> {
             if i == 0 && args.runs("fanout") {
                 eprintln!("fan-out to {} subscribers…", args.subscribers);
                 let fan = fanout::run(
+                    &[&target],
                     &target,
                     args.subscribers,
                     args.rate,
                     Duration::from_secs_f64(args.fanout_seconds),
                 )
-                .await?;
+                .await?
+                .remove(0);
                 report.memory.push(Memory::new(
                     &format!("with {} sockets", args.subscribers),
                     fan.rss_mib_with_sockets,
@@ -187,6 +206,25 @@ async fn run(args: &Args) -> Result<Report, BenchError> {
             }
             target.stop().await?;
         }
+        let pg = if args.runs("postgres") {
+            Some(cluster::server(args)?)
+        } else {
+            None
+        };
+        if let Some(pg) = &pg {
+            let mut measured = PgReport {
+                ingest: Vec::new(),
+                fanout: None,
+                scale: None,
+            };
+            if args.runs("ingest") {
+                measured.ingest = cluster::ingest(args, pg, &pg_launch).await?;
+            }
+            if args.runs("fanout") {
+                measured.fanout = Some(cluster::fanout(args, pg, &pg_launch).await?);
+            }
+            report.postgres = Some(measured);
+        }
         if !args.runs("scale") {
             return Ok(report);
         }
@@ -195,21 +233,29 @@ async fn run(args: &Args) -> Result<Report, BenchError> {
             "at scale: seeding {} sessions, {} messages…",
             args.sessions, args.messages
         );
+        let big_file = args
+            .database
+            .clone()
+            .unwrap_or_else(|| dir.path().join("scale.db"));
+        let reused = big_file.exists();
         let mut big = launch("scale", "full");
-        let reused = args.database.as_ref().is_some_and(|d| d.exists());
-        if let Some(database) = &args.database {
-            big.database = database.clone();
-        }
+        big.database_url = sqlite_url(&big_file);
         let seeded = if reused {
-            scale::counted(&big.database).await?
+            scale::counted(&big_file).await?
         } else {
             Target::start(&big).await?.stop().await?;
-            scale::seed(&big.database, args.sessions, args.messages).await?
+            scale::seed(&big_file, args.sessions, args.messages).await?
         };
         let target = Target::start(&big).await?;
         let startup = target.startup;
         let idle = target.rss_mib();
         let reads = scale::reads(&target, seeded.sessions, args.samples).await?;
+        let mut matches = Vec::new();
+        if pg.is_some() {
+            for query in scale::SEARCHES {
+                matches.push(scale::matches(&target, query).await?);
+            }
+        }
         report
             .memory
             .push(Memory::new("idle, large database", idle));
@@ -217,6 +263,11 @@ async fn run(args: &Args) -> Result<Report, BenchError> {
             .memory
             .push(Memory::new("after the reads at scale", target.rss_mib()));
         target.stop().await?;
+        if let (Some(pg), Some(measured)) = (&pg, &mut report.postgres) {
+            measured.scale = Some(
+                cluster::scale(args, pg, &pg_launch, &big_file, seeded.sessions, &matches).await?,
+            );
+        }
         report.scale = Some(Scale {
             seeded,
             startup_ms: startup.map(|d| d.as_secs_f64() * 1000.0),
@@ -230,15 +281,15 @@ async fn run(args: &Args) -> Result<Report, BenchError> {
     report
         .ingest
         .push(ingest(&target, "as configured", &args.concurrency, step).await?);
-    report.fanout = Some(
-        fanout::run(
-            &target,
-            args.subscribers,
-            args.rate,
-            Duration::from_secs_f64(args.fanout_seconds),
-        )
-        .await?,
-    );
+    report.fanout = fanout::run(
+        &[&target],
+        &target,
+        args.subscribers,
+        args.rate,
+        Duration::from_secs_f64(args.fanout_seconds),
+    )
+    .await?
+    .pop();
     Ok(report)
 }
 
@@ -252,27 +303,13 @@ async fn ingest(
     let client = reqwest::Client::new();
     let mut result = Ingest::new(durability);
     for &c in concurrencies {
-        let (client2, base, token) = (client.clone(), target.base.clone(), target.token.clone());
-        let converse = load::closed_loop(c, step, move |worker, n| {
-            // Each worker talks as 100 users in turn: many sessions, each with a history.
-            let request = client2
-                .post(format!(
-                    "{base}/api/v1/bots/{BOT}/converse/c{c}-w{worker}-u{}",
-                    n % 100
-                ))
-                .bearer_auth(&token)
-                .json(&serde_json::json!({ "type": "text", "text": format!("hello {n}") }))
-                .send();
-            async move {
-                let r = request.await.map_err(|e| e.to_string())?;
-                let status = r.status();
-                let body = r.text().await.map_err(|e| e.to_string())?;
-                if !status.is_success() || !body.contains("You said: hello") {
-                    return Err(format!("converse: {status} {body}"));
-                }
-                Ok(())
-            }
-        });
+        let converse = converse::round_trips(
+            &client,
+            std::slice::from_ref(&target.base),
+            &target.token,
+            c,
+            step,
+        );
         let (converse, peak) = sample_rss_while(target, converse).await;
         result.peak_rss_mib = max_option(result.peak_rss_mib, peak);
         if let Some(e) = &converse.first_error {

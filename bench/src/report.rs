@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::bundle::Load;
+use crate::cluster::PgReport;
 use crate::fanout::FanOut;
 use crate::load::Throughput;
 use crate::scale::{Reads, Seeded};
@@ -18,6 +19,7 @@ pub struct Report {
     pub scale: Option<Scale>,
     pub memory: Vec<Memory>,
     pub bundle: Vec<Load>,
+    pub postgres: Option<PgReport>,
 }
 
 #[derive(Debug, Serialize)]
@@ -99,6 +101,7 @@ impl Report {
             scale: None,
             memory: Vec::new(),
             bundle: Vec::new(),
+            postgres: None,
         }
     }
 
@@ -139,19 +142,7 @@ impl Report {
             }
         }
         if let Some(f) = &self.fanout {
-            println!(
-                "\nFan-out: {} subscribers, {} messages at {}/s: delay p50 {:.2} ms, p99 {:.2} ms, \
-                 max {:.2} ms; missed {}, duplicated {}, resyncs {}",
-                f.subscribers,
-                f.messages,
-                f.rate_per_sec,
-                f.delay.p50_ms,
-                f.delay.p99_ms,
-                f.delay.max_ms,
-                f.missed,
-                f.duplicated,
-                f.resyncs
-            );
+            f.print("Fan-out");
         }
         if let Some(s) = &self.scale {
             println!(
@@ -162,24 +153,10 @@ impl Report {
                 s.startup_ms
                     .map_or("-".to_string(), |ms| format!("{ms:.0} ms"))
             );
-            println!(
-                "{:<28} {:>8} {:>8} {:>8}",
-                "read", "p50 ms", "p99 ms", "max ms"
-            );
-            let r = &s.reads;
-            for (name, l) in [
-                ("sessions, first page", &r.sessions_first_page),
-                ("sessions, search by name", &r.sessions_search),
-                ("sessions, paused filter", &r.sessions_paused),
-                ("a session's newest messages", &r.newest_messages),
-                ("history search", &r.history_search),
-                ("/modules/hitl (SSR)", &r.console_page),
-            ] {
-                println!(
-                    "{name:<28} {:>8.2} {:>8.2} {:>8.2}",
-                    l.p50_ms, l.p99_ms, l.max_ms
-                );
-            }
+            s.reads.print();
+        }
+        if let Some(pg) = &self.postgres {
+            pg.print();
         }
         if !self.memory.is_empty() {
             println!("\nServer memory (RSS)");
@@ -197,6 +174,91 @@ impl Report {
                 println!(
                     "  {:<40} {:>3} files {:>9} bytes, {:>8} gzip",
                     l.pages, l.files, l.raw, l.gzip
+                );
+            }
+        }
+    }
+}
+
+impl Reads {
+    pub fn print(&self) {
+        println!(
+            "{:<28} {:>8} {:>8} {:>8}",
+            "read", "p50 ms", "p99 ms", "max ms"
+        );
+        for (name, l) in [
+            ("sessions, first page", &self.sessions_first_page),
+            ("sessions, search by name", &self.sessions_search),
+            ("sessions, paused filter", &self.sessions_paused),
+            ("a session's newest messages", &self.newest_messages),
+            ("history search", &self.history_search),
+            ("/modules/hitl (SSR)", &self.console_page),
+        ] {
+            println!(
+                "{name:<28} {:>8.2} {:>8.2} {:>8.2}",
+                l.p50_ms, l.p99_ms, l.max_ms
+            );
+        }
+    }
+}
+
+impl FanOut {
+    pub fn print(&self, what: &str) {
+        println!(
+            "\n{what}: {} subscribers, {} messages at {}/s: delay p50 {:.2} ms, p99 {:.2} ms, \
+             max {:.2} ms; missed {}, duplicated {}, resyncs {}",
+            self.subscribers,
+            self.messages,
+            self.rate_per_sec,
+            self.delay.p50_ms,
+            self.delay.p99_ms,
+            self.delay.max_ms,
+            self.missed,
+            self.duplicated,
+            self.resyncs
+        );
+    }
+}
+
+impl PgReport {
+    pub fn print(&self) {
+        for ingest in &self.ingest {
+            println!(
+                "\nPostgreSQL ingest (Converse round trips), {} instance(s) of one database",
+                ingest.instances
+            );
+            println!(
+                "{:>5} {:>10} {:>8} {:>8} {:>8}",
+                "conc", "round/s", "p50 ms", "p99 ms", "max ms"
+            );
+            for t in &ingest.steps {
+                println!(
+                    "{:>5} {:>10.0} {:>8.2} {:>8.2} {:>8.2}",
+                    t.concurrency, t.per_sec, t.latency.p50_ms, t.latency.p99_ms, t.latency.max_ms
+                );
+            }
+        }
+        if let Some(f) = &self.fanout {
+            f.same_instance
+                .print("PostgreSQL fan-out, consoles on the sending instance");
+            f.cross_instance
+                .print("PostgreSQL fan-out, consoles on another instance");
+        }
+        if let Some(s) = &self.scale {
+            println!(
+                "\nPostgreSQL at scale: copied by hitl --migrate-to in {:.0} s; start-up {}",
+                s.copy_seconds,
+                s.startup_ms
+                    .map_or("-".to_string(), |ms| format!("{ms:.0} ms"))
+            );
+            s.reads.print();
+            for m in &s.searches {
+                println!(
+                    "  search {:<26} newest matches: SQLite {}, PostgreSQL {}, {}",
+                    m.query,
+                    m.sqlite,
+                    m.postgres,
+                    if m.same { "the same" } else { "DIFFERENT" }
                 );
             }
         }

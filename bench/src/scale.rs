@@ -1,6 +1,7 @@
 //! Reads at scale: a database filled with many sessions and messages straight through SQL (the
 //! fast path: SQLite generates the rows itself), then the latency of what an agent opens.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Instant;
@@ -150,6 +151,59 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// The history searches measured: words, a phrase, a prefix.
+pub const SEARCHES: &[&str] = &[
+    "refund",
+    "parcel \"gift cancel\"",
+    "receipt cart",
+    "cancel*",
+];
+/// How many of a search's matches are compared between stores: the newest ones, which both rank
+/// among themselves first.
+const COMPARED: usize = 1_000;
+
+/// The newest matches of one history search, as message ids.
+#[derive(Debug, Clone)]
+pub struct Matches {
+    pub query: String,
+    pub messages: BTreeSet<i64>,
+}
+
+/// Pages through the first `COMPARED` matches of `query`.
+pub async fn matches(target: &Target, query: &str) -> Result<Matches, BenchError> {
+    let client = reqwest::Client::new();
+    let mut messages = BTreeSet::new();
+    let mut cursor: Option<String> = None;
+    while messages.len() < COMPARED {
+        let mut url = reqwest::Url::parse(&format!("{}/api/v1/history/search", target.base))
+            .map_err(|e| BenchError::Setup(e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("q", query)
+            .append_pair("limit", "500");
+        if let Some(c) = &cursor {
+            url.query_pairs_mut().append_pair("cursor", c);
+        }
+        let page: serde_json::Value = client
+            .get(url)
+            .bearer_auth(&target.token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let ids = page["results"].as_array().into_iter().flatten();
+        messages.extend(ids.filter_map(|r| r["messageId"].as_i64()));
+        match page["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    Ok(Matches {
+        query: query.to_string(),
+        messages,
+    })
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Reads {
     pub sessions_first_page: Latency,
@@ -210,12 +264,7 @@ pub async fn reads(target: &Target, sessions: i64, samples: usize) -> Result<Rea
     })
     .await;
     let history_search = sequential(samples, |n| {
-        let word = [
-            "refund",
-            "parcel \"delivery late\"",
-            "warranty receipt",
-            "cancel*",
-        ][n % 4];
+        let word = SEARCHES[n % SEARCHES.len()];
         get(
             format!(
                 "{}/api/v1/history/search?q={}",

@@ -1,7 +1,7 @@
 //! The server under test: a release `hitl` the benchmark starts on a database of its own (or one
 //! already running, given by `--url`), its address, token, memory and start-up time.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -19,10 +19,16 @@ const LISTENING: &str = "hitl is listening: console at http://";
 #[derive(Debug, Clone)]
 pub struct Launch {
     pub binary: PathBuf,
-    pub database: PathBuf,
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: String,
     /// `full` or `normal`.
     pub durability: String,
     pub log: PathBuf,
+}
+
+/// The URL of a SQLite database file.
+pub fn sqlite_url(file: &Path) -> String {
+    format!("sqlite://{}", file.display())
 }
 
 /// A running server: one the benchmark started (with a process to measure), or one at a URL.
@@ -57,7 +63,7 @@ impl Target {
             .arg("--addr")
             .arg("127.0.0.1:0")
             .arg("--database-url")
-            .arg(format!("sqlite://{}", launch.database.display()))
+            .arg(&launch.database_url)
             .arg("--durability")
             .arg(&launch.durability)
             .arg("--api-token")

@@ -22,6 +22,14 @@ const BIN_DIRS: &[&str] = &[
     "/usr/lib/postgresql/15/bin",
 ];
 
+/// Whether the server writes through to the disk. Tests need no crash safety from it; a
+/// benchmark that compares it with SQLite's `--durability full` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disk {
+    Scratch,
+    Durable,
+}
+
 /// A running server: its URL without a database name.
 pub struct PgServer {
     pub url: String,
@@ -34,17 +42,25 @@ pub fn shared() -> &'static PgServer {
     static SERVER: OnceLock<PgServer> = OnceLock::new();
     SERVER.get_or_init(|| {
         if let Ok(url) = std::env::var("HITL_TEST_POSTGRES") {
-            return PgServer { url, _guard: None };
+            return PgServer::running(&url);
         }
-        PgServer::start().unwrap_or_else(|e| {
+        PgServer::start(Disk::Scratch).unwrap_or_else(|e| {
             panic!("could not start PostgreSQL for the tests ({e}); run scripts/setup.sh")
         })
     })
 }
 
 impl PgServer {
+    /// A server that is already running, at `url` (without a database name).
+    pub fn running(url: &str) -> PgServer {
+        PgServer {
+            url: url.trim_end_matches('/').to_string(),
+            _guard: None,
+        }
+    }
+
     /// Makes and starts a cluster; answers once it takes connections.
-    pub fn start() -> io::Result<PgServer> {
+    pub fn start(disk: Disk) -> io::Result<PgServer> {
         let bin = BIN_DIRS
             .iter()
             .map(PathBuf::from)
@@ -76,10 +92,13 @@ impl PgServer {
             .args(["--locale=C", "--no-sync", "-D"])
             .arg(&data))?;
         let port = free_port()?;
+        let scratch = match disk {
+            Disk::Scratch => "-c fsync=off -c full_page_writes=off",
+            Disk::Durable => "",
+        };
         let options = format!(
             "-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={} \
-             -c fsync=off -c full_page_writes=off -c max_connections=300 \
-             -c shared_buffers=128MB",
+             {scratch} -c max_connections=300 -c shared_buffers=128MB",
             dir.display()
         );
         // The guard: starts the server, waits for its stdin to close, then stops it and
