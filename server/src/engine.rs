@@ -93,6 +93,8 @@ impl Engine {
         let publisher = bus.clone();
         let bots = Arc::new(bots);
         let switches = bots.clone();
+        let presence = presence::Presence::new(presence::DEFAULT_GRACE);
+        let hear_status = presence.hearer();
         store.on_commit(Arc::new(move |bot_id, events| {
             // Whichever instance turned the switch, every instance follows it from the log.
             for event in events {
@@ -101,6 +103,8 @@ impl Engine {
                 {
                     bot.set_paused(*paused);
                 }
+                // Before the dispatchers hear of it: they look at who is there.
+                hear_status(bot_id, &event.kind);
             }
             publisher.publish(bot_id, events)
         }));
@@ -110,7 +114,7 @@ impl Engine {
             bots,
             outboxes: Default::default(),
             sender_wake: tokio::sync::Notify::new(),
-            presence: presence::Presence::new(presence::DEFAULT_GRACE),
+            presence,
             viewing: Default::default(),
         }
     }
@@ -144,7 +148,7 @@ impl Engine {
 
     /// How long a person without an open console still counts as there (set once at start).
     pub fn with_presence_grace(mut self, grace: std::time::Duration) -> Self {
-        self.presence = presence::Presence::new(grace);
+        self.presence = self.presence.with_grace(grace);
         self
     }
 

@@ -382,18 +382,15 @@ impl crate::store::Store for SqliteStore {
             })
             .collect())
     }
-    async fn agent_status(&self, user_id: i64) -> Result<Option<app::team::AgentStatus>> {
-        let status: Option<String> =
-            sqlx::query_scalar("select status from agent_settings where user_id = ?1")
-                .bind(user_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        status
-            .map(|s| {
-                app::team::AgentStatus::parse(&s)
-                    .ok_or_else(|| StoreError::Corrupt(format!("agent status {s}")))
-            })
-            .transpose()
+    async fn presence(&self) -> Result<Vec<crate::store::presence::PresenceFacts>> {
+        use crate::store::presence::{gather, CONSOLES_COLUMNS, SETTINGS_COLUMNS};
+        let settings = sqlx::query_as(&format!("select {SETTINGS_COLUMNS} from agent_settings"))
+            .fetch_all(&self.pool)
+            .await?;
+        let consoles = sqlx::query_as(&format!("select {CONSOLES_COLUMNS} from presence"))
+            .fetch_all(&self.pool)
+            .await?;
+        gather(settings, consoles)
     }
     async fn agent_capacity(&self, user_id: i64) -> Result<Option<i64>> {
         let capacity: Option<Option<i64>> =

@@ -108,6 +108,7 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
     crate::engine::outbox::spawn_sender(engine.clone(), stopping.clone());
     crate::engine::dispatch::spawn(engine.clone(), stopping.clone());
     crate::engine::timers::spawn(engine.clone(), stopping.clone());
+    crate::engine::presence::spawn(engine.clone(), stopping.clone());
     spawn_maintenance(store.clone(), stopping.clone());
     let state = AppState {
         engine: engine.clone(),

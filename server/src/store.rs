@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod event_format;
 pub mod history;
+pub mod presence;
 pub mod search_terms;
 pub mod write;
 
@@ -238,8 +239,8 @@ pub trait Store: history::HistoryStore + accounts::AccountStore + Send + Sync + 
     async fn open_handoffs(&self) -> Result<Vec<(String, i64)>>;
     /// Pending timers due at `now` (unix ms), earliest first, at most `limit`.
     async fn due_timers(&self, now: i64, limit: u32) -> Result<Vec<DueTimer>>;
-    /// The status a person chose as an agent, if they ever chose one.
-    async fn agent_status(&self, user_id: i64) -> Result<Option<app::team::AgentStatus>>;
+    /// What the database has of who is there: each person with settings or a console counted.
+    async fn presence(&self) -> Result<Vec<presence::PresenceFacts>>;
     /// How many conversations the person owns at once, when set for them.
     async fn agent_capacity(&self, user_id: i64) -> Result<Option<i64>>;
     /// Messages after the message `after`, oldest first; only those sent to the user (bot, agent

@@ -933,6 +933,95 @@ async fn a_search_finds_words_inside_addresses_links_and_markup(store: Harness) 
     assert_eq!(hits[0].2, ["Zoë"]);
 }
 
+async fn each_instance_counts_its_consoles_of_a_person_and_forgets_old_ones(store: Harness) {
+    use crate::store::accounts::NewUser;
+    use crate::store::presence::{PresenceFacts, Seen};
+    use app::team::AgentStatus;
+    let new = NewUser {
+        email: "ada@test.local".into(),
+        name: "Ada".into(),
+        password_hash: "not a real hash".into(),
+        role: app::account::Role::Agent,
+        bots: vec!["bot-a".into()],
+    };
+    let ada = store.create_user(&new).await.unwrap().viewer.id;
+    struct Counted(Vec<(&'static str, i64, i64)>);
+    #[async_trait::async_trait]
+    impl Change for Counted {
+        type Output = PresenceFacts;
+        async fn apply(&self, tx: &mut dyn WriteTx) -> Result<PresenceFacts> {
+            let ada = self.0[0].1;
+            for (instance, delta, at) in &self.0[1..] {
+                tx.count_consoles(instance, ada, *delta, *at).await?;
+            }
+            tx.presence_of(ada).await
+        }
+    }
+    let counted = |steps: Vec<(&'static str, i64, i64)>| {
+        let mut all = vec![("", ada, 0)];
+        all.extend(steps);
+        apply(store.store.as_ref(), Counted(all))
+    };
+    let facts = counted(vec![]).await.unwrap();
+    assert_eq!(facts, PresenceFacts::unknown(ada), "nothing known yet");
+
+    // Two consoles on one instance, one on another; a close more than were open stays at none.
+    let facts = counted(vec![("one", 1, 10), ("one", 1, 20), ("two", 1, 30)])
+        .await
+        .unwrap();
+    assert_eq!(
+        facts.seen,
+        [
+            Seen {
+                consoles: 2,
+                at: 20
+            },
+            Seen {
+                consoles: 1,
+                at: 30
+            }
+        ]
+    );
+    let facts = counted(vec![("two", -1, 40), ("two", -1, 50)])
+        .await
+        .unwrap();
+    assert_eq!(
+        facts.seen[1],
+        Seen {
+            consoles: 0,
+            at: 50
+        }
+    );
+
+    struct Shown(i64);
+    #[async_trait::async_trait]
+    impl Change for Shown {
+        type Output = ();
+        async fn apply(&self, tx: &mut dyn WriteTx) -> Result<()> {
+            tx.set_shown_status(self.0, "busy", 60).await?;
+            tx.set_agent_status(self.0, "busy").await?;
+            // Instance one still sees its consoles' people; what two saw before 55 is forgotten.
+            tx.see_consoles("one", 70, 55).await
+        }
+    }
+    apply(store.store.as_ref(), Shown(ada)).await.unwrap();
+    let all = store.presence().await.unwrap();
+    assert_eq!(
+        all,
+        [PresenceFacts {
+            user_id: ada,
+            chosen: AgentStatus::Busy,
+            shown: AgentStatus::Busy,
+            shown_at: Some(60),
+            capacity: None,
+            seen: vec![Seen {
+                consoles: 2,
+                at: 70
+            }],
+        }]
+    );
+}
+
 /// Each test once per adapter.
 macro_rules! on_every_store {
     ($($test:ident),* $(,)?) => {
@@ -970,4 +1059,5 @@ on_every_store!(
     a_setting_is_swapped_only_from_what_it_was,
     kept_counts_follow_every_change_of_a_session,
     a_notification_for_one_person_is_read_by_them_alone,
+    each_instance_counts_its_consoles_of_a_person_and_forgets_old_ones,
 );

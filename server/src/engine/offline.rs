@@ -1,12 +1,9 @@
 //! What becomes of the conversations of an agent who went offline: after the bot's delay they
 //! go back to the queue or to the bot, as its `[handoffs]` settings say (or stay theirs).
 
-use std::time::Duration;
-
 use app::model::{Actor, HandoffState};
-use chrono::Utc;
 
-use super::clock::Clock;
+use super::clock::{now_ms, Clock};
 use super::steps::{self, PauseChange};
 use super::{Engine, Result};
 use crate::bots::handoffs::OfflineAction;
@@ -24,13 +21,18 @@ impl Engine {
                 continue;
             }
             let delay =
-                chrono::Duration::from_std(Duration::from_secs(settings.offline_after_secs))
-                    .unwrap_or(chrono::Duration::MAX);
-            for (agent, open) in self.store().handoff_loads(&bot_id).await? {
+                i64::try_from(settings.offline_after_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+            let loads = self.store().handoff_loads(&bot_id).await?;
+            if loads.iter().all(|(_, open)| *open == 0) {
+                continue;
+            }
+            let presence = self.store().presence().await?;
+            for (agent, open) in loads {
+                let facts = presence.iter().find(|f| f.user_id == agent);
                 let gone_long = self
                     .presence
-                    .offline_since(agent)
-                    .is_some_and(|since| Utc::now() - since >= delay);
+                    .offline_since(facts)
+                    .is_some_and(|since| now_ms() - since >= delay);
                 if open == 0 || !gone_long {
                     continue;
                 }

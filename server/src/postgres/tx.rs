@@ -19,6 +19,7 @@ use crate::sql_rows::{
     time, MessageRow, NotificationRow, SessionRow, MESSAGE_COLUMNS, SESSION_SELECT,
 };
 use crate::store::accounts::AuditEntry;
+use crate::store::presence::{gather_one, PresenceFacts, CONSOLES_COLUMNS, SETTINGS_COLUMNS};
 use crate::store::write::{
     DeliveryResult, HandoffTimes, HandoffUpdate, NewDelivery, NewHandoff, NewMessage, NewTimer,
     PauseRecord, PauseState, SessionPatch, Timer, TimerState, Unread, WriteTx,
@@ -378,6 +379,87 @@ impl WriteTx for PgTx<'_> {
         .execute(&mut *self.db)
         .await?;
         Ok(())
+    }
+
+    async fn count_consoles(
+        &mut self,
+        instance: &str,
+        user_id: i64,
+        delta: i64,
+        at: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "insert into presence (instance_id, user_id, consoles, seen_at) \
+             values ($1, $2, greatest($3, 0), $4) \
+             on conflict (instance_id, user_id) do update \
+             set consoles = greatest(presence.consoles + $3, 0), seen_at = excluded.seen_at",
+        )
+        .bind(instance)
+        .bind(user_id)
+        .bind(delta)
+        .bind(at)
+        .execute(&mut *self.db)
+        .await?;
+        Ok(())
+    }
+
+    async fn see_consoles(&mut self, instance: &str, at: i64, forget_before: i64) -> Result<()> {
+        sqlx::query("update presence set seen_at = $2 where instance_id = $1 and consoles > 0")
+            .bind(instance)
+            .bind(at)
+            .execute(&mut *self.db)
+            .await?;
+        sqlx::query("delete from presence where seen_at < $1")
+            .bind(forget_before)
+            .execute(&mut *self.db)
+            .await?;
+        Ok(())
+    }
+
+    async fn presence_of(&mut self, user_id: i64) -> Result<PresenceFacts> {
+        // The settings row is the person's lock: instances deciding about them take turns.
+        sqlx::query("insert into agent_settings (user_id) values ($1) on conflict do nothing")
+            .bind(user_id)
+            .execute(&mut *self.db)
+            .await?;
+        let settings = sqlx::query_as(&format!(
+            "select {SETTINGS_COLUMNS} from agent_settings where user_id = $1 for update"
+        ))
+        .bind(user_id)
+        .fetch_optional(&mut *self.db)
+        .await?;
+        let consoles = sqlx::query_as(&format!(
+            "select {CONSOLES_COLUMNS} from presence where user_id = $1"
+        ))
+        .bind(user_id)
+        .fetch_all(&mut *self.db)
+        .await?;
+        gather_one(user_id, settings, consoles)
+    }
+
+    async fn set_shown_status(&mut self, user_id: i64, status: &str, at: i64) -> Result<()> {
+        sqlx::query(
+            "insert into agent_settings (user_id, shown_status, shown_at) values ($1, $2, $3) \
+             on conflict (user_id) do update \
+             set shown_status = excluded.shown_status, shown_at = excluded.shown_at",
+        )
+        .bind(user_id)
+        .bind(status)
+        .bind(at)
+        .execute(&mut *self.db)
+        .await?;
+        Ok(())
+    }
+
+    async fn agent_load(&mut self, bot_id: &str, user_id: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "select count(*) from handoffs \
+             where bot_id = $1 and assignee_id = $2 and state = 'assigned'",
+        )
+        .bind(bot_id)
+        .bind(user_id)
+        .fetch_one(&mut *self.db)
+        .await?)
     }
 
     async fn queued_behind(

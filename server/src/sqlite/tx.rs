@@ -16,6 +16,7 @@ use crate::sql_rows::{
 };
 use crate::store::accounts::AuditEntry;
 use crate::store::event_format::{encode, EVENT_VERSION};
+use crate::store::presence::{gather_one, PresenceFacts, CONSOLES_COLUMNS, SETTINGS_COLUMNS};
 use crate::store::write::{
     DeliveryResult, HandoffTimes, HandoffUpdate, NewDelivery, NewHandoff, NewMessage, NewTimer,
     PauseRecord, PauseState, SessionPatch, Timer, TimerState, Unread, WriteTx,
@@ -359,6 +360,78 @@ impl WriteTx for SqliteTx<'_> {
             )?
             .execute(params![user_id, capacity])?;
         Ok(())
+    }
+
+    async fn count_consoles(
+        &mut self,
+        instance: &str,
+        user_id: i64,
+        delta: i64,
+        at: i64,
+    ) -> Result<()> {
+        self.db
+            .prepare_cached(
+                "insert into presence (instance_id, user_id, consoles, seen_at) \
+                 values (?1, ?2, max(?3, 0), ?4) \
+                 on conflict (instance_id, user_id) do update \
+                 set consoles = max(consoles + ?3, 0), seen_at = excluded.seen_at",
+            )?
+            .execute(params![instance, user_id, delta, at])?;
+        Ok(())
+    }
+
+    async fn see_consoles(&mut self, instance: &str, at: i64, forget_before: i64) -> Result<()> {
+        self.db
+            .prepare_cached(
+                "update presence set seen_at = ?2 where instance_id = ?1 and consoles > 0",
+            )?
+            .execute(params![instance, at])?;
+        self.db
+            .prepare_cached("delete from presence where seen_at < ?1")?
+            .execute(params![forget_before])?;
+        Ok(())
+    }
+
+    async fn presence_of(&mut self, user_id: i64) -> Result<PresenceFacts> {
+        // One writer at a time: reading is holding.
+        let settings = self
+            .db
+            .prepare_cached(&format!(
+                "select {SETTINGS_COLUMNS} from agent_settings where user_id = ?1"
+            ))?
+            .query_row([user_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .optional()?;
+        let consoles = self
+            .db
+            .prepare_cached(&format!(
+                "select {CONSOLES_COLUMNS} from presence where user_id = ?1"
+            ))?
+            .query_map([user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        gather_one(user_id, settings, consoles)
+    }
+
+    async fn set_shown_status(&mut self, user_id: i64, status: &str, at: i64) -> Result<()> {
+        self.db
+            .prepare_cached(
+                "insert into agent_settings (user_id, shown_status, shown_at) values (?1, ?2, ?3) \
+                 on conflict (user_id) do update \
+                 set shown_status = excluded.shown_status, shown_at = excluded.shown_at",
+            )?
+            .execute(params![user_id, status, at])?;
+        Ok(())
+    }
+
+    async fn agent_load(&mut self, bot_id: &str, user_id: i64) -> Result<i64> {
+        Ok(self
+            .db
+            .prepare_cached(
+                "select count(*) from handoffs \
+                 where bot_id = ?1 and assignee_id = ?2 and state = 'assigned'",
+            )?
+            .query_row(params![bot_id, user_id], |r| r.get(0))?)
     }
 
     async fn queued_behind(

@@ -235,6 +235,24 @@ pub trait WriteTx: Send {
     async fn set_agent_status(&mut self, user_id: i64, status: &str) -> Result<()>;
     /// Keeps how many conversations the person owns at once (`None`: their bot's number).
     async fn set_agent_capacity(&mut self, user_id: i64, capacity: Option<i64>) -> Result<()>;
+    /// Adds `delta` to the consoles `instance` counts for the person (never below none) and
+    /// notes that it saw them `at`.
+    async fn count_consoles(
+        &mut self,
+        instance: &str,
+        user_id: i64,
+        delta: i64,
+        at: i64,
+    ) -> Result<()>;
+    /// Notes that `instance` sees everyone it counts a console of `at`, and forgets what any
+    /// instance saw before `forget_before`.
+    async fn see_consoles(&mut self, instance: &str, at: i64, forget_before: i64) -> Result<()>;
+    /// The person's presence, held until commit: another write about them waits for this one.
+    async fn presence_of(&mut self, user_id: i64) -> Result<super::presence::PresenceFacts>;
+    /// Notes what the person's bots were told of them, and when.
+    async fn set_shown_status(&mut self, user_id: i64, status: &str, at: i64) -> Result<()>;
+    /// How many open handoffs of the bot the person owns.
+    async fn agent_load(&mut self, bot_id: &str, user_id: i64) -> Result<i64>;
     /// The sessions whose queued handoff comes after a handoff queued at `queued_at` with id
     /// `handoff_id` in the bot's queue, in queue order.
     async fn queued_behind(

@@ -437,21 +437,7 @@ impl TestApp {
 
     /// Opens a bot's event stream with the query `query` (such as `since=4&epoch=…`).
     pub async fn events_with(&self, token: &str, bot_id: &str, query: &str) -> Events {
-        let mut request = self
-            .events_url(bot_id, query)
-            .into_client_request()
-            .expect("a websocket request");
-        let bearer = HeaderValue::from_str(&format!("Bearer {token}")).expect("a header value");
-        request.headers_mut().insert("authorization", bearer);
-        let (ws, response) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("the event socket opens");
-        assert_eq!(response.status(), 101);
-        Events {
-            ws,
-            logged: Default::default(),
-            viewers: Default::default(),
-        }
+        Events::open(&self.events_url(bot_id, query), token).await
     }
 
     /// Whether the server runs on PostgreSQL (`HITL_TEST_STORE=postgres`), for the few set-ups
@@ -524,6 +510,22 @@ pub struct Events {
 }
 
 impl Events {
+    /// Opens the event stream at `url` (`ws://…/events?…`) with the bearer `token`.
+    pub async fn open(url: &str, token: &str) -> Events {
+        let mut request = url.into_client_request().expect("a websocket request");
+        let bearer = HeaderValue::from_str(&format!("Bearer {token}")).expect("a header value");
+        request.headers_mut().insert("authorization", bearer);
+        let (ws, response) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("the event socket opens");
+        assert_eq!(response.status(), 101);
+        Events {
+            ws,
+            logged: Default::default(),
+            viewers: Default::default(),
+        }
+    }
+
     /// The next logged event (not a `viewers` one, which [`Events::next_viewers`] reads);
     /// fails the test if none comes within [`PATIENCE`].
     pub async fn next(&mut self) -> Value {

@@ -23,12 +23,23 @@ pub struct Hitl {
 impl Hitl {
     /// Starts the binary on a free port; answers once it says it is listening.
     pub async fn start(name: &str, database_url: &str, bots_dir: &Path) -> Hitl {
+        Hitl::start_with(name, database_url, bots_dir, &[]).await
+    }
+
+    /// Starts the binary with more arguments.
+    pub async fn start_with(
+        name: &str,
+        database_url: &str,
+        bots_dir: &Path,
+        more: &[&str],
+    ) -> Hitl {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hitl"))
             .arg("--database-url")
             .arg(database_url)
             .args(["--addr", "127.0.0.1:0", "--api-token", TOKEN])
             .args(["--admin-password", ADMIN_PASSWORD, "--bots-dir"])
             .arg(bots_dir)
+            .args(more)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
