@@ -64,7 +64,7 @@ pub struct AgentInfo {
     pub chosen_status: AgentStatus,
     /// How many of their consoles are open now.
     pub consoles: u32,
-    /// When a console of theirs was last open (`None`: not since the server started).
+    /// When an instance last saw a console of theirs open (`None`: never).
     pub last_seen_at: Option<DateTime<Utc>>,
     /// Conversations of the bot they own now.
     pub open_handoffs: i64,
