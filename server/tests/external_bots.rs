@@ -220,3 +220,62 @@ async fn a_bot_that_answers_after_an_agent_took_over_sends_nothing() {
     assert_eq!(session["isPaused"], true);
     assert_eq!(session["pausedByKind"], "token");
 }
+
+#[tokio::test]
+async fn a_bot_that_answers_after_the_bot_was_switched_off_elsewhere_sends_nothing() {
+    let (asked_tx, mut asked) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let (go_tx, go) = tokio::sync::watch::channel(false);
+    let bot = serve(Router::new().route(
+        "/bot",
+        post(move || {
+            let (asked_tx, mut go) = (asked_tx.clone(), go.clone());
+            async move {
+                let _ = asked_tx.send(());
+                let _ = go.wait_for(|released| *released).await;
+                Json(json!({ "messages": [{ "type": "text", "text": "a late bot answer" }] }))
+            }
+        }),
+    ))
+    .await;
+    let app = spawn_app_with_bots(&[(
+        "late-bot",
+        &format!("[external]\nkind = \"webhook\"\nurl = \"{bot}/bot\"\ntimeout_ms = 20000\n"),
+    )])
+    .await;
+    let user_says = {
+        let (client, url) = (
+            reqwest::Client::new(),
+            app.url(&bot_path("late-bot", "/converse/u1")),
+        );
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(common::TOKEN)
+                .json(&json!({ "type": "text", "text": "anyone there?" }))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        })
+    };
+    asked.recv().await.expect("the bot was asked");
+    // Another instance turns the switch: this one has not heard of it when the answer comes.
+    let on = if app.on_postgres() { "true" } else { "1" };
+    app.sql(&format!(
+        "update bots set paused = {on} where id = 'late-bot'"
+    ))
+    .await;
+    go_tx.send(true).unwrap();
+    let answer = user_says.await.unwrap();
+    assert_eq!(answer["responses"], json!([]), "nothing reaches the user");
+    let id = answer["sessionId"].as_i64().unwrap();
+    assert_eq!(
+        app.texts("late-bot", id).await,
+        [
+            "anyone there?",
+            "The bot's answer was not sent: the bot was switched off"
+        ]
+    );
+}

@@ -38,6 +38,8 @@ pub struct Outcome {
 
 /// The line agents see when a bot answered after a person took the conversation over.
 pub const ANSWER_NOT_SENT: &str = "The bot's answer was not sent: an agent had taken over";
+/// The line agents see when a bot answered after the bot-wide switch was turned off.
+pub const BOT_SWITCHED_OFF: &str = "The bot's answer was not sent: the bot was switched off";
 
 impl Engine {
     pub async fn receive(&self, incoming: Incoming) -> Result<Outcome> {
@@ -302,10 +304,18 @@ impl Change for BotAnswer {
                 })]
             }
         };
-        if session.is_paused {
+        // Read inside the write, as a user's turn does: another instance may have turned the
+        // switch while the bot was thinking.
+        let switched_off = tx.bot_paused(&session.bot_id).await?;
+        if session.is_paused || switched_off {
             let mut session = session;
             if actions.iter().any(|a| matches!(a, Action::Reply(_))) {
-                let line = ANSWER_NOT_SENT.into();
+                let line = if session.is_paused {
+                    ANSWER_NOT_SENT
+                } else {
+                    BOT_SWITCHED_OFF
+                };
+                let line = line.into();
                 session = steps::system_line(tx, session.id, line, clock.tick())
                     .await?
                     .session;
