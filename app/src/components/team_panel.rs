@@ -76,7 +76,7 @@ fn AgentRow(agent: AgentInfo) -> impl IntoView {
     let last_seen = move || match (agent.consoles, seen) {
         (n, _) if n > 0 => "now".to_string(),
         (_, Some(at)) => relative_time(console.now.get(), at),
-        (_, None) => "not since the start".to_string(),
+        (_, None) => "never".to_string(),
     };
     let chosen = (agent.status != agent.chosen_status && agent.status == AgentStatus::Offline)
         .then(|| format!(" (chose {})", agent.chosen_status.label()));
