@@ -552,3 +552,43 @@ async fn pages_through_thousands_of_matches_reach_every_one_exactly_once() {
     assert_eq!(unique.len(), 2500);
     assert!(pages >= 7, "{pages} pages");
 }
+
+#[tokio::test]
+async fn pages_through_dense_new_and_sparse_old_matches_reach_every_one_exactly_once() {
+    let app = spawn_app().await;
+    let id = app.say("many", "start").await["sessionId"]
+        .as_i64()
+        .unwrap();
+    // 40,000 messages: each of the newest 5,000 matches, of the older ones one in fifty. The
+    // newest windows lie in a narrow span of ids, the older ones in a wide one.
+    app.sql(&format!(
+        "with recursive n(i) as (select 1 union all select i + 1 from n where i < 40000) \
+         insert into messages (session_id, kind, source, direction, text, payload, created_at) \
+         select {id}, 'text', 'user', 'in', \
+                case when i % 100 = 0 then 'lamp lamp lamp ' || i \
+                     when i > 35000 or i % 50 = 0 then 'a lamp and more words ' || i \
+                     else 'other words ' || i end, \
+                '{{}}', 1700000000000 + i from n"
+    ))
+    .await;
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let query = match &cursor {
+            Some(c) => format!("q=lamp&limit=500&cursor={c}"),
+            None => "q=lamp&limit=500".to_string(),
+        };
+        let page = search(&app, &query).await;
+        let got = ids(&page);
+        assert!(!got.is_empty(), "no empty page while matches remain");
+        seen.extend(got);
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((seen.len(), unique.len()), (5700, 5700));
+}
