@@ -114,9 +114,14 @@ fn attempt(email: &str, id: Option<i64>) -> Actor {
 impl Accounts {
     pub fn new(store: Arc<dyn AccountStore>, idle: Duration) -> Self {
         Accounts {
-            store,
+            store: store.clone(),
             idle,
-            throttle: Throttle::new(THROTTLE_WINDOW, FAILURES_PER_ACCOUNT, FAILURES_PER_ADDRESS),
+            throttle: Throttle::new(
+                store,
+                THROTTLE_WINDOW,
+                FAILURES_PER_ACCOUNT,
+                FAILURES_PER_ADDRESS,
+            ),
             decoy_hash: tokio::sync::OnceCell::new(),
             changes: broadcast::channel(ACCESS_CHANGES_BUFFER).0,
         }
@@ -166,7 +171,7 @@ impl Accounts {
         address: Option<&str>,
     ) -> Result<SignedIn> {
         let email = email.trim();
-        if self.throttle.blocked(email, address) {
+        if self.throttle.blocked(email, address).await? {
             self.audit(Some(&attempt(email, None)), "login.throttled", "", address)
                 .await;
             return Err(AccountError::Throttled);
@@ -185,13 +190,13 @@ impl Accounts {
         let user = match user {
             Some(user) if matches && user.active => user,
             _ => {
-                self.throttle.failed(email, address);
+                self.throttle.failed(email, address).await?;
                 let tried = attempt(email, user_id);
                 self.audit(Some(&tried), "login.failed", "", address).await;
                 return Err(AccountError::BadCredentials);
             }
         };
-        self.throttle.succeeded(email);
+        self.throttle.succeeded(email).await?;
         let token = random_hex(32);
         let csrf = random_hex(32);
         self.store

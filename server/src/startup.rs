@@ -115,6 +115,7 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         auth,
         messengers: Arc::new(messengers),
         visitor_limit: Arc::new(Throttle::new(
+            store.clone(),
             VISITOR_WINDOW,
             usize::MAX,
             config.visitors_per_address,

@@ -1022,6 +1022,29 @@ async fn each_instance_counts_its_consoles_of_a_person_and_forgets_old_ones(stor
     );
 }
 
+async fn attempts_are_counted_per_key_since_a_time_and_forgotten(store: Harness) {
+    let keys = ["address:10.0.0.1".to_string(), "account:ada".to_string()];
+    store.record_attempt(&keys, 100, 0).await.unwrap();
+    store.record_attempt(&keys[..1], 200, 0).await.unwrap();
+    assert_eq!(
+        store.attempts_since("address:10.0.0.1", 100).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        store.attempts_since("address:10.0.0.1", 101).await.unwrap(),
+        1
+    );
+    assert_eq!(store.attempts_since("account:ada", 0).await.unwrap(), 1);
+    store.clear_attempts("account:ada").await.unwrap();
+    assert_eq!(store.attempts_since("account:ada", 0).await.unwrap(), 0);
+    // Recording forgets what is older than asked.
+    store.record_attempt(&keys[1..], 300, 150).await.unwrap();
+    assert_eq!(
+        store.attempts_since("address:10.0.0.1", 0).await.unwrap(),
+        1
+    );
+}
+
 /// Each test once per adapter.
 macro_rules! on_every_store {
     ($($test:ident),* $(,)?) => {
@@ -1060,4 +1083,5 @@ on_every_store!(
     kept_counts_follow_every_change_of_a_session,
     a_notification_for_one_person_is_read_by_them_alone,
     each_instance_counts_its_consoles_of_a_person_and_forgets_old_ones,
+    attempts_are_counted_per_key_since_a_time_and_forgotten,
 );

@@ -2,7 +2,8 @@
 //! every instance. A console on one instance makes them online on the others (their team lists,
 //! their dispatchers); each change is told to the bot once, whichever instances saw it; and when
 //! the instance holding their console is killed they go offline after the grace period, told by
-//! a survivor, which then hands their conversation back to the queue.
+//! a survivor, which then hands their conversation back to the queue. Failed sign-ins count on
+//! every instance alike.
 
 pub mod common;
 pub mod processes;
@@ -219,4 +220,55 @@ async fn several_instances_see_one_presence_and_tell_each_change_once() {
         "each change told once"
     );
     drop(console);
+}
+
+/// Signs in on `hitl` with the form; answers where it sends the browser.
+async fn sign_in(hitl: &Hitl, email: &str, password: &str) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client
+        .post(format!("{}/login", hitl.base()))
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .expect("the sign-in is answered");
+    assert_eq!(response.status(), 303, "a sign-in redirects");
+    response.headers()["location"].to_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn several_instances_throttle_failed_sign_ins_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let bots = team_bots(dir.path());
+    let (url, _pool) = database().await;
+    let mut all = Vec::new();
+    for name in ["hitl-a", "hitl-b", "hitl-c"] {
+        all.push(Hitl::start(name, &url, &bots).await);
+    }
+    call(
+        reqwest::Method::POST,
+        format!("{}/api/v1/users", all[0].base()),
+        TOKEN,
+        Some(json!({
+            "email": "ada@test.local", "name": "Ada", "role": "agent",
+            "bots": [TEAM_BOT], "password": "a long enough password"
+        })),
+    )
+    .await;
+    // Five wrong passwords, spread over the instances: no instance saw more than two.
+    for i in 0..5 {
+        let to = sign_in(&all[i % 3], "ada@test.local", "not her password").await;
+        assert!(to.starts_with("/login?error=credentials"), "{to}");
+    }
+    // The right one is refused now on every instance, for the account's limit is reached.
+    for hitl in &all {
+        let to = sign_in(hitl, "ada@test.local", "a long enough password").await;
+        assert!(
+            to.starts_with("/login?error=throttled"),
+            "{}: {to}",
+            hitl.name
+        );
+    }
 }

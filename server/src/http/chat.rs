@@ -32,7 +32,12 @@ async fn create_visitor(
     OptionalJson(body): OptionalJson<NewVisitor>,
 ) -> Result<Response, ApiError> {
     // Anyone may start a chat, but not fill the database with visitors.
-    if !state.visitor_limit.allow(&address.ip().to_string()) {
+    let allowed = state
+        .visitor_limit
+        .allow(&address.ip().to_string())
+        .await
+        .map_err(crate::engine::EngineError::from)?;
+    if !allowed {
         return Err(ApiError::TooManyRequests(
             "too many new chats from this address; try again later".into(),
         ));

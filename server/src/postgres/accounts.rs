@@ -405,4 +405,39 @@ impl AccountStore for PgStore {
             .await?;
         Ok(())
     }
+
+    async fn attempts_since(&self, key: &str, since: i64) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("select count(*) from attempts where key = $1 and at >= $2")
+                .bind(key)
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn record_attempt(&self, keys: &[String], at: i64, forget_before: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("delete from attempts where at < $1")
+            .bind(forget_before)
+            .execute(&mut *tx)
+            .await?;
+        for key in keys {
+            sqlx::query("insert into attempts (key, at) values ($1, $2)")
+                .bind(key)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn clear_attempts(&self, key: &str) -> Result<()> {
+        sqlx::query("delete from attempts where key = $1")
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }

@@ -134,6 +134,14 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn tokens(&self) -> Result<Vec<TokenInfo>>;
     async fn revoke_token(&self, id: i64) -> Result<Option<TokenInfo>>;
     async fn touch_token(&self, id: i64) -> Result<()>;
+
+    /// How many attempts under `key` were recorded at `since` (unix ms) or later.
+    async fn attempts_since(&self, key: &str, since: i64) -> Result<i64>;
+    /// Records an attempt under each of `keys` at `at`, and forgets every attempt before
+    /// `forget_before`.
+    async fn record_attempt(&self, keys: &[String], at: i64, forget_before: i64) -> Result<()>;
+    /// Forgets the attempts under `key`.
+    async fn clear_attempts(&self, key: &str) -> Result<()>;
 }
 
 /// A user's account as it is to be after a change: every field, also those that stay.
