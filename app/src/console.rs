@@ -209,10 +209,17 @@ impl Console {
 
     /// Shows `session` as the open one, unless what is shown is a newer snapshot of it.
     pub fn set_current(&self, session: SessionOverview) {
-        self.current.update(|c| {
-            if c.as_ref().is_none_or(|held| replaces(held, &session)) {
+        // The same session written again (the conversation and the profile both load it)
+        // tells nobody: re-rendering what shows it while the page is still being rendered
+        // would drop parts in use.
+        self.current.maybe_update(|c| {
+            let newer = c
+                .as_ref()
+                .is_none_or(|held| held != &session && replaces(held, &session));
+            if newer {
                 *c = Some(session);
             }
+            newer
         });
     }
 
